@@ -1,0 +1,41 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Trenza",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Trenza", targets: ["Trenza"]),
+        .library(name: "TrenzaLessons", targets: ["TrenzaLessons"]),
+        .executable(name: "trenza", targets: ["trenza"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "CTrenzaSystem"),
+        .target(
+            name: "Trenza",
+            dependencies: ["CTrenzaSystem", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "TrenzaLessons",
+            dependencies: ["Trenza", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "TrenzaBench",
+            dependencies: ["Trenza", "TrenzaLessons"]
+        ),
+        .executableTarget(
+            name: "trenza",
+            dependencies: [
+                "Trenza", "TrenzaLessons", "TrenzaBench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "TrenzaTests", dependencies: ["Trenza"]),
+        .testTarget(name: "TrenzaCLITests", dependencies: ["Trenza"]),
+    ]
+)

@@ -1,0 +1,23 @@
+#ifndef TRENZA_SYSTEM_H
+#define TRENZA_SYSTEM_H
+
+/// Creates a pipe whose two ends are close-on-exec from the start, so that no concurrently
+/// spawned child can inherit them (glibc hides pipe2 from Swift without _GNU_SOURCE).
+int trenza_pipe_cloexec(int fds[2]);
+
+#include <stdint.h>
+
+/// Atomically adds `value` to the 64-bit integer at `address` (which may live in memory shared
+/// between processes) and returns the previous value.
+int64_t trenza_atomic_fetch_add(int64_t *address, int64_t value);
+
+/// Atomically reads the 64-bit integer at `address`.
+int64_t trenza_atomic_load(const int64_t *address);
+
+/// Names the calling thread (at most 15 bytes are kept, as the kernel allows); 0 on success.
+int trenza_set_thread_name(const char *name);
+
+/// Copies the calling thread's name into `buffer`; 0 on success.
+int trenza_thread_name(char *buffer, int size);
+
+#endif

@@ -1,0 +1,29 @@
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+#include "trenza_system.h"
+
+int trenza_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}
+
+int64_t trenza_atomic_fetch_add(int64_t *address, int64_t value) {
+    return __atomic_fetch_add(address, value, __ATOMIC_SEQ_CST);
+}
+
+int64_t trenza_atomic_load(const int64_t *address) {
+    return __atomic_load_n(address, __ATOMIC_SEQ_CST);
+}
+
+int trenza_set_thread_name(const char *name) {
+    char truncated[16];
+    strncpy(truncated, name, sizeof truncated - 1);
+    truncated[sizeof truncated - 1] = 0;
+    return pthread_setname_np(pthread_self(), truncated);
+}
+
+int trenza_thread_name(char *buffer, int size) {
+    return pthread_getname_np(pthread_self(), buffer, (size_t)size);
+}

@@ -1,0 +1,459 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A pool of worker processes that run registered ``Job``s: Python's `multiprocessing.Pool` for
+/// Swift, with crash isolation.
+///
+/// Each worker is a separate process (by default this very executable, re-run), so CPU work runs
+/// in parallel and a crash, leak or hung C call costs one item, never the batch:
+/// - a worker that dies (signal, `exit`, garbage on its pipe) fails exactly the item it was
+///   running, with a message naming the signal or exit status; a fresh worker replaces it;
+/// - with a per-item `timeout`, a hung worker is killed and replaced and its item fails;
+/// - workers are reaped as they end (no zombies) and exit by themselves within a tenth of a second
+///   when this process ends for any reason, including `SIGKILL` (no orphans).
+///
+/// Inputs and outputs travel as length-prefixed frames over each worker's stdin/stdout. The
+/// executable must call ``Worker/serveIfRequested(_:)`` at the top of `main` with a registry that
+/// knows the job.
+///
+/// ```swift
+/// struct Fibonacci: Job {
+///     static let name = "example.fibonacci"
+///     func run(_ n: Int) -> Int { n < 2 ? n : run(n - 1) + run(n - 2) }
+/// }
+///
+/// @main struct Tool {
+///     static func main() async throws {
+///         var jobs = JobRegistry.builtIn
+///         jobs.register(Fibonacci())
+///         Worker.serveIfRequested(jobs)          // returns at once unless we are a worker
+///
+///         let pool = try ProcessPool(width: 4)   // workers re-run this executable
+///         defer { pool.shutdown() }
+///         let outcomes = await pool.map(Fibonacci(), [30, 31, 32, 33], timeout: .seconds(10))
+///         for case .success(let value) in outcomes { print(value) }
+///     }
+/// }
+/// ```
+///
+/// The pool keeps its workers between calls to ``map(_:_:timeout:chunkSize:onEvent:)``, so start-up
+/// is paid once. Concurrent `map` calls share the workers.
+public final class ProcessPool: Sendable {
+    /// How many worker processes run at once.
+    public let width: Int
+    let launch: WorkerLaunch
+    private let slots: Mutex<[WorkerProcess?]>
+    private let freeSlots = SlotBank()
+
+    /// The path of the running executable, the default worker.
+    public static var currentExecutable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// Creates a pool of `width` workers, started lazily on first use.
+    ///
+    /// - Parameters:
+    ///   - executable: a program that calls ``Worker/serveIfRequested(_:)`` at the top of `main`;
+    ///     by default this process's own executable.
+    ///   - arguments: passed to the workers (the `trenza` tool uses `["worker"]`).
+    /// - Throws: ``WorkerStartError`` when `width` is not positive or the executable is missing.
+    public init(width: Int, executable: String? = nil, arguments: [String] = ["worker"]) throws(WorkerStartError) {
+        guard width > 0 else { throw .init("a process pool needs at least one worker (width \(width))") }
+        let path = executable ?? Self.currentExecutable
+        guard access(path, X_OK) == 0 else {
+            throw .init("worker executable \(path) is not an executable file: \(String(cString: strerror(errno)))")
+        }
+        // Writing to a worker that just died must be an error to handle, not a signal that ends us.
+        signal(SIGPIPE, SIG_IGN)
+        self.width = width
+        self.launch = WorkerLaunch(executable: path, arguments: arguments)
+        self.slots = Mutex(Array(repeating: nil, count: width))
+        freeSlots.reset(count: width)
+    }
+
+    deinit {
+        shutdown()
+    }
+
+    /// The process ids of the workers alive right now.
+    public var workerProcessIDs: [Int32] {
+        slots.withLock { $0.compactMap { $0?.pid } }
+    }
+
+    /// Closes every worker's stdin, gives them `grace` seconds to exit, kills the rest and reaps all.
+    /// The pool starts fresh workers if it is used again.
+    public func shutdown(grace: Duration = .seconds(2)) {
+        let workers = slots.withLock { slots in
+            defer { slots = Array(repeating: nil, count: slots.count) }
+            return slots.compactMap { $0 }
+        }
+        for worker in workers { worker.stop(grace: grace.seconds) }
+    }
+
+    /// Runs `job` over `inputs` on the workers and returns one outcome per input, in input order.
+    ///
+    /// - Parameters:
+    ///   - timeout: the longest one item may run; its worker is then killed and replaced and the
+    ///     item fails as ``ItemFailure/Kind-swift.enum/timedOut``.
+    ///   - chunkSize: inputs sent per message. Larger chunks amortise the per-message cost of tiny
+    ///     jobs; if a worker dies inside a chunk, the chunk's items are re-run one by one so the
+    ///     failure still lands on exactly the item that caused it.
+    ///   - onEvent: progress, called from the pool's threads.
+    /// Cancelling the calling task kills the busy workers; unfinished items fail as cancelled.
+    public func map<J: Job>(
+        _ job: J, _ inputs: [J.Input],
+        timeout: Duration? = nil, chunkSize: Int = 1,
+        onEvent: ProgressHandler? = nil
+    ) async -> [Outcome<J.Output>] {
+        if inputs.isEmpty { return [] }
+        let batch = ProcessBatch<J>(
+            inputs: inputs, chunkSize: max(1, chunkSize),
+            timeout: timeout?.seconds, onEvent: onEvent)
+        let drivers = min(width, (inputs.count + batch.chunkSize - 1) / batch.chunkSize)
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = Countdown(drivers, then: continuation)
+                for number in 0..<drivers {
+                    let thread = Thread { [self] in
+                        ThreadName.set("trenza-drv-\(number)")
+                        drive(batch)
+                        done.arrive()
+                    }
+                    thread.start()
+                }
+            }
+        } onCancel: {
+            batch.cancel()
+            // Busy workers may be deep in a job: end them now; their drivers reap them.
+            for pid in batch.busyProcessIDs() { Glibc.kill(pid, SIGKILL) }
+        }
+        return batch.outcomes()
+    }
+
+    /// One driver thread: borrows a worker slot and feeds it chunks until the batch is drained.
+    private func drive<J: Job>(_ batch: ProcessBatch<J>) {
+        let slot = freeSlots.acquire()
+        defer { freeSlots.release(slot) }
+        var worker = slots.withLock { slots in
+            defer { slots[slot] = nil }
+            return slots[slot]
+        }
+        defer { slots.withLock { $0[slot] = worker } }
+        let codec = WireCodec()
+        /// Chunks sent to the current worker and not yet answered, oldest first.
+        var inFlight: [(indices: [Int], frameSize: Int)] = []
+        var inFlightBytes = 0
+        var headStarted = monotonicSeconds()
+        let pipelineBytes = 32 * 1024
+
+        /// Deaths in a row with no reply in between: a worker that dies on start-up must not
+        /// make the batch spin forever.
+        var deathsWithoutProgress = 0
+
+        func dropWorker() {
+            batch.setBusy(slot, pid: nil)
+            worker = nil
+            deathsWithoutProgress += 1
+            for chunk in inFlight { batch.requeue(chunk.indices) }
+            inFlight.removeAll()
+            inFlightBytes = 0
+        }
+
+        while true {
+            // Keep the worker's next chunk queued behind the current one when frames are small,
+            // so it never waits for us between items.
+            while inFlight.count < 2, !batch.isCancelled {
+                if worker == nil {
+                    do {
+                        worker = try WorkerProcess.spawn(launch)
+                        batch.setBusy(slot, pid: worker!.pid)
+                    } catch {
+                        batch.failAllRemaining(kind: .workerCrashed, message: error.message)
+                        return
+                    }
+                }
+                guard let indices = batch.nextChunk() else { break }
+                var encoded: [[UInt8]] = []
+                var sendable: [Int] = []
+                for index in indices {
+                    do {
+                        encoded.append(try codec.encode(batch.inputs[index]))
+                        sendable.append(index)
+                    } catch {
+                        batch.finish(index, .failure(ItemFailure(index: index, kind: .protocolError, message: "cannot encode input: \(error)")))
+                    }
+                }
+                if sendable.isEmpty { continue }
+                let frame = Wire.runRequest(job: J.name, inputs: encoded)
+                if !inFlight.isEmpty && inFlightBytes + frame.count > pipelineBytes {
+                    batch.requeue(sendable)
+                    break
+                }
+                do {
+                    try worker!.send(frame)
+                } catch {
+                    // The worker died before reading this chunk: nothing of it ran.
+                    let death = worker!.kill(signal: SIGKILL)
+                    if deathsWithoutProgress >= 3 {
+                        for index in sendable {
+                            batch.finish(index, .failure(ItemFailure(index: index, kind: .workerCrashed, message: "worker processes keep dying before reading their input; the last one \(death)")))
+                        }
+                    } else {
+                        batch.requeue(sendable)
+                    }
+                    attributeDeath(batch, inFlight: &inFlight, message: "worker process \(worker!.pid) \(death)", kind: .workerCrashed)
+                    dropWorker()
+                    continue
+                }
+                if inFlight.isEmpty { headStarted = monotonicSeconds() }
+                for index in sendable { batch.emit(.started(index: index)) }
+                inFlight.append((sendable, frame.count))
+                inFlightBytes += frame.count
+            }
+            if batch.isCancelled {
+                if let w = worker, !inFlight.isEmpty {
+                    w.kill(signal: SIGKILL)
+                    for chunk in inFlight { batch.failCancelled(chunk.indices) }
+                    inFlight.removeAll()
+                    worker = nil
+                }
+                batch.drainCancelled()
+                return
+            }
+            guard let head = inFlight.first, let current = worker else { return }
+
+            let deadline = batch.timeout.map { headStarted + $0 * Double(head.indices.count) }
+            do {
+                let payload = try current.receive(deadline: deadline)
+                let now = monotonicSeconds()
+                let seconds = (now - headStarted) / Double(head.indices.count)
+                headStarted = now
+                deathsWithoutProgress = 0
+                inFlight.removeFirst()
+                inFlightBytes -= head.frameSize
+                try deliver(payload, for: head.indices, seconds: seconds, batch: batch, codec: codec)
+            } catch let error {
+                let pid = current.pid
+                let kind: ItemFailure.Kind
+                let message: String
+                switch error {
+                case .timedOut:
+                    current.kill(signal: SIGKILL)
+                    kind = .timedOut
+                    message = "timed out after \(formatSeconds(batch.timeout ?? 0)); worker process \(pid) was killed and replaced"
+                case .endOfStream:
+                    let death = current.kill(signal: SIGKILL)
+                    kind = batch.isCancelled ? .cancelled : .workerCrashed
+                    message = batch.isCancelled ? "cancelled" : "worker process \(pid) \(death)"
+                case .malformed(let detail):
+                    let death = current.kill(signal: SIGKILL)
+                    kind = .workerCrashed
+                    message = "worker process \(pid) sent a malformed reply (\(detail)) and was killed; it then \(death)"
+                case .system(let detail):
+                    current.kill(signal: SIGKILL)
+                    kind = .workerCrashed
+                    message = "lost worker process \(pid): \(detail)"
+                }
+                attributeDeath(batch, inFlight: &inFlight, message: message, kind: kind)
+                dropWorker()
+            }
+        }
+    }
+
+    /// The head chunk was running when its worker died: a single item fails; a larger chunk is
+    /// re-run one item at a time so the failure lands on the item that caused it. Later chunks
+    /// never started and are re-queued by the caller.
+    private func attributeDeath<J: Job>(_ batch: ProcessBatch<J>, inFlight: inout [(indices: [Int], frameSize: Int)], message: String, kind: ItemFailure.Kind) {
+        guard let head = inFlight.first else { return }
+        inFlight.removeFirst()
+        if head.indices.count == 1 || kind == .cancelled {
+            for index in head.indices {
+                batch.finish(index, .failure(ItemFailure(index: index, kind: kind, message: message)))
+            }
+        } else {
+            batch.requeueAsSingles(head.indices)
+        }
+    }
+
+    private func deliver<J: Job>(_ payload: [UInt8], for indices: [Int], seconds: Double, batch: ProcessBatch<J>, codec: WireCodec) throws(WireError) {
+        var reader = Wire.PayloadReader(payload)
+        let count = try reader.uint32()
+        guard count == indices.count else { throw .malformed("\(count) results for \(indices.count) inputs") }
+        for index in indices {
+            let status = try reader.uint8()
+            let body = try reader.slice(try reader.uint32())
+            switch Wire.Status(rawValue: status) {
+            case .ok:
+                do {
+                    let output = try codec.decode(J.Output.self, from: body)
+                    batch.finish(index, .success(output), seconds: seconds)
+                } catch {
+                    batch.finish(index, .failure(ItemFailure(index: index, kind: .protocolError, message: "cannot decode output: \(error)")))
+                }
+            case .jobError:
+                batch.finish(index, .failure(ItemFailure(index: index, kind: .jobError, message: String(decoding: body, as: UTF8.self))))
+            case .protocolError:
+                batch.finish(index, .failure(ItemFailure(index: index, kind: .protocolError, message: String(decoding: body, as: UTF8.self))))
+            case nil:
+                throw .malformed("unknown result status \(status)")
+            }
+        }
+    }
+}
+
+/// The shared state of one `map` call: the queue of chunks, the outcomes, the busy workers.
+final class ProcessBatch<J: Job>: Sendable {
+    let inputs: [J.Input]
+    let chunkSize: Int
+    let timeout: Double?
+    let onEvent: ProgressHandler?
+
+    private struct State {
+        var next = 0
+        /// Chunks to run before any new ones: work a dead worker never started, or a chunk being
+        /// re-run item by item.
+        var retry: [[Int]] = []
+        var outcomes: [Outcome<J.Output>?]
+        var cancelled = false
+        var busy: [Int: Int32] = [:]
+    }
+    private let state: Mutex<State>
+
+    init(inputs: [J.Input], chunkSize: Int, timeout: Double?, onEvent: ProgressHandler?) {
+        self.inputs = inputs
+        self.chunkSize = chunkSize
+        self.timeout = timeout
+        self.onEvent = onEvent
+        self.state = Mutex(State(outcomes: Array(repeating: nil, count: inputs.count)))
+    }
+
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
+
+    func nextChunk() -> [Int]? {
+        state.withLock { state in
+            if state.cancelled { return nil }
+            if !state.retry.isEmpty { return state.retry.removeFirst() }
+            guard state.next < inputs.count else { return nil }
+            let end = min(inputs.count, state.next + chunkSize)
+            defer { state.next = end }
+            return Array(state.next..<end)
+        }
+    }
+
+    func requeue(_ indices: [Int]) {
+        guard !indices.isEmpty else { return }
+        state.withLock { $0.retry.insert(indices, at: 0) }
+    }
+
+    func requeueAsSingles(_ indices: [Int]) {
+        state.withLock { $0.retry.insert(contentsOf: indices.map { [$0] }, at: 0) }
+    }
+
+    func finish(_ index: Int, _ outcome: Outcome<J.Output>, seconds: Double = 0) {
+        state.withLock { $0.outcomes[index] = outcome }
+        switch outcome {
+        case .success: emit(.succeeded(index: index, seconds: seconds))
+        case .failure(let failure): emit(.failed(failure))
+        }
+    }
+
+    func emit(_ event: ProgressEvent) { onEvent?(event) }
+
+    func cancel() { state.withLock { $0.cancelled = true } }
+
+    func setBusy(_ slot: Int, pid: Int32?) { state.withLock { $0.busy[slot] = pid } }
+
+    func busyProcessIDs() -> [Int32] { state.withLock { Array($0.busy.values) } }
+
+    func failCancelled(_ indices: [Int]) {
+        for index in indices {
+            finish(index, .failure(ItemFailure(index: index, kind: .cancelled, message: "cancelled")))
+        }
+    }
+
+    /// Marks every item that has no outcome yet as cancelled (called once the batch is cancelled).
+    func drainCancelled() {
+        failAllRemaining(kind: .cancelled, message: "cancelled")
+    }
+
+    /// Fails every item not yet handed out, for a batch that cannot go on (no worker starts).
+    func failAllRemaining(kind: ItemFailure.Kind, message: String) {
+        let pending: [Int] = state.withLock { state in
+            var pending = state.retry.flatMap { $0 }
+            state.retry.removeAll()
+            pending += Array(state.next..<inputs.count)
+            state.next = inputs.count
+            return pending
+        }
+        for index in pending {
+            finish(index, .failure(ItemFailure(index: index, kind: kind, message: message)))
+        }
+    }
+
+    func outcomes() -> [Outcome<J.Output>] {
+        state.withLock { state in
+            state.outcomes.enumerated().map { index, outcome in
+                outcome ?? .failure(ItemFailure(index: index, kind: .cancelled, message: "cancelled before it ran"))
+            }
+        }
+    }
+}
+
+/// Hands out slot numbers to driver threads, blocking while all are taken.
+final class SlotBank: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var free: [Int] = []
+
+    func reset(count: Int) {
+        condition.lock(); defer { condition.unlock() }
+        free = Array((0..<count).reversed())
+    }
+
+    func acquire() -> Int {
+        condition.lock(); defer { condition.unlock() }
+        while free.isEmpty { condition.wait() }
+        return free.removeLast()
+    }
+
+    func release(_ slot: Int) {
+        condition.lock(); defer { condition.unlock() }
+        free.append(slot)
+        condition.signal()
+    }
+}
+
+/// Resumes a continuation once `count` threads have arrived.
+final class Countdown: Sendable {
+    private let state: Mutex<(remaining: Int, continuation: CheckedContinuation<Void, Never>?)>
+
+    init(_ count: Int, then continuation: CheckedContinuation<Void, Never>) {
+        state = Mutex((count, continuation))
+        if count == 0 { arrive(count: 0) }
+    }
+
+    func arrive(count: Int = 1) {
+        let ready: CheckedContinuation<Void, Never>? = state.withLock { state in
+            state.remaining -= count
+            guard state.remaining <= 0 else { return nil }
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        ready?.resume()
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a `Double`.
+    public var seconds: Double {
+        let (whole, fraction) = components
+        return Double(whole) + Double(fraction) / 1e18
+    }
+}
+
+func formatSeconds(_ seconds: Double) -> String {
+    seconds < 1 ? "\(Int((seconds * 1000).rounded())) ms" : String(format: "%.1f s", seconds)
+}

@@ -1,0 +1,144 @@
+import Foundation
+import Synchronization
+
+/// A fixed pool of OS threads pulling work from one shared FIFO queue: Python's
+/// `ThreadPoolExecutor`, without a GIL, so CPU work runs in parallel.
+///
+/// ```swift
+/// let pool = ThreadPool(width: 4)
+/// defer { pool.shutdown() }
+/// let outcomes = await pool.map(SquareJob(), Array(1...1_000))
+/// ```
+public final class ThreadPool: @unchecked Sendable {
+    // Everything below is guarded by `condition`.
+    private let condition = NSCondition()
+    private var queue: [@Sendable () -> Void] = []
+    private var head = 0
+    private var accepting = true
+    private var liveThreads = 0
+
+    /// How many threads run work at once.
+    public let width: Int
+
+    /// Starts `width` threads named `"<name>-<number>"` (see ``ThreadName``; the names show in logs).
+    public init(width: Int, name: String = "trenza") {
+        precondition(width > 0, "a thread pool needs at least one thread")
+        self.width = width
+        liveThreads = width
+        for number in 0..<width {
+            let thread = Thread { [self] in
+                ThreadName.set("\(name)-\(number)")
+                serve()
+            }
+            thread.start()
+        }
+    }
+
+    deinit {
+        // Threads hold `self` until they exit, so reaching deinit means they are gone.
+    }
+
+    /// Queues `work` to run on one of the pool's threads.
+    public func submit(_ work: @escaping @Sendable () -> Void) {
+        condition.lock()
+        precondition(accepting, "ThreadPool.submit after shutdown")
+        queue.append(work)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Lets queued work finish, then stops and joins every thread.
+    public func shutdown() {
+        condition.lock()
+        accepting = false
+        condition.broadcast()
+        while liveThreads > 0 { condition.wait() }
+        condition.unlock()
+    }
+
+    private func serve() {
+        while true {
+            condition.lock()
+            while head == queue.count && accepting { condition.wait() }
+            if head == queue.count {
+                liveThreads -= 1
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let work = queue[head]
+            head += 1
+            if head > 1024 && head * 2 > queue.count {
+                queue.removeFirst(head)
+                head = 0
+            }
+            condition.unlock()
+            work()
+        }
+    }
+
+    /// Runs `job` over `inputs` on the pool's threads; one outcome per input, in input order.
+    /// Cancelling the calling task skips items that have not started (they fail as cancelled);
+    /// items already running finish, since a thread cannot be stopped from outside.
+    public func map<J: Job>(_ job: J, _ inputs: [J.Input], onEvent: ProgressHandler? = nil) async -> [Outcome<J.Output>] {
+        if inputs.isEmpty { return [] }
+        let results = OutcomeBuffer<J.Output>(count: inputs.count)
+        let cancelled = CancelFlag()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = Countdown(inputs.count, then: continuation)
+                for (index, input) in inputs.enumerated() {
+                    submit {
+                        if cancelled.isSet {
+                            let failure = ItemFailure(index: index, kind: .cancelled, message: "cancelled before it ran")
+                            results.set(index, .failure(failure))
+                            onEvent?(.failed(failure))
+                        } else {
+                            results.set(index, runBlocking(job, input, index: index, onEvent: onEvent))
+                        }
+                        done.arrive()
+                    }
+                }
+            }
+            return results.values()
+        } onCancel: {
+            cancelled.set()
+        }
+    }
+}
+
+/// Runs one item with the blocking form of the job, timing it and reporting progress.
+func runBlocking<J: Job>(_ job: J, _ input: J.Input, index: Int, onEvent: ProgressHandler?) -> Outcome<J.Output> {
+    onEvent?(.started(index: index))
+    let start = monotonicSeconds()
+    do {
+        let output = try job.run(input)
+        onEvent?(.succeeded(index: index, seconds: monotonicSeconds() - start))
+        return .success(output)
+    } catch {
+        let failure = ItemFailure(index: index, kind: .jobError, message: describe(error))
+        onEvent?(.failed(failure))
+        return .failure(failure)
+    }
+}
+
+/// Outcomes written by many threads, one slot each, read once all are written.
+final class OutcomeBuffer<Output: Sendable>: Sendable {
+    private let slots: Mutex<[Outcome<Output>?]>
+    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+    func set(_ index: Int, _ outcome: Outcome<Output>) { slots.withLock { $0[index] = outcome } }
+    func values() -> [Outcome<Output>] {
+        slots.withLock { slots in
+            slots.enumerated().map { index, outcome in
+                outcome ?? .failure(ItemFailure(index: index, kind: .cancelled, message: "cancelled before it ran"))
+            }
+        }
+    }
+}
+
+/// A flag set once from any thread (a task's cancellation handler) and read by workers.
+final class CancelFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+    func set() { flag.store(true, ordering: .releasing) }
+}

@@ -1,0 +1,228 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The frames exchanged between a ``ProcessPool`` and its workers over the worker's stdin/stdout.
+///
+/// Every frame is `magic (1 byte) · kind (1 byte) · payload length (UInt32, big-endian) · payload`.
+/// Requests carry a job name and one or more encoded inputs; replies carry one status and encoded
+/// output (or error message) per input. The magic bytes differ by direction so that stray output
+/// is recognised as garbage at once rather than misread as a length.
+enum Wire {
+    static let requestMagic: UInt8 = 0x54   // "T"
+    static let replyMagic: UInt8 = 0x7A     // "z"
+    static let protocolVersion = "trenza-wire/1"
+    /// Anything larger is treated as garbage rather than allocated.
+    static let maximumPayload = 1 << 30
+
+    enum Kind: UInt8 {
+        case hello = 1
+        case run = 2
+        case results = 3
+    }
+
+    enum Status: UInt8 {
+        case ok = 0
+        case jobError = 1
+        case protocolError = 2
+    }
+
+    static func frame(kind: Kind, payload: [UInt8], magic: UInt8) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(6 + payload.count)
+        bytes.append(magic)
+        bytes.append(kind.rawValue)
+        appendUInt32(payload.count, to: &bytes)
+        bytes.append(contentsOf: payload)
+        return bytes
+    }
+
+    static func runRequest(job: String, inputs: [[UInt8]]) -> [UInt8] {
+        var payload: [UInt8] = []
+        payload.reserveCapacity(8 + job.utf8.count + inputs.reduce(0) { $0 + 4 + $1.count })
+        appendUInt32(job.utf8.count, to: &payload)
+        payload.append(contentsOf: job.utf8)
+        appendUInt32(inputs.count, to: &payload)
+        for input in inputs {
+            appendUInt32(input.count, to: &payload)
+            payload.append(contentsOf: input)
+        }
+        return frame(kind: .run, payload: payload, magic: requestMagic)
+    }
+
+    static func resultsReply(_ results: [(Status, [UInt8])]) -> [UInt8] {
+        var payload: [UInt8] = []
+        appendUInt32(results.count, to: &payload)
+        for (status, body) in results {
+            payload.append(status.rawValue)
+            appendUInt32(body.count, to: &payload)
+            payload.append(contentsOf: body)
+        }
+        return frame(kind: .results, payload: payload, magic: replyMagic)
+    }
+
+    static func appendUInt32(_ value: Int, to bytes: inout [UInt8]) {
+        let v = UInt32(truncatingIfNeeded: value)
+        bytes.append(UInt8(v >> 24)); bytes.append(UInt8((v >> 16) & 0xFF))
+        bytes.append(UInt8((v >> 8) & 0xFF)); bytes.append(UInt8(v & 0xFF))
+    }
+
+    /// Reads fields in order from a payload; throws on a short or inconsistent payload.
+    struct PayloadReader {
+        let bytes: [UInt8]
+        var offset = 0
+
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+        mutating func uint8() throws(WireError) -> UInt8 {
+            guard offset < bytes.count else { throw .malformed("payload ends early") }
+            defer { offset += 1 }
+            return bytes[offset]
+        }
+
+        mutating func uint32() throws(WireError) -> Int {
+            guard offset + 4 <= bytes.count else { throw .malformed("payload ends early") }
+            defer { offset += 4 }
+            return Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16
+                | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+        }
+
+        mutating func slice(_ count: Int) throws(WireError) -> ArraySlice<UInt8> {
+            guard count >= 0, offset + count <= bytes.count else { throw .malformed("payload ends early") }
+            defer { offset += count }
+            return bytes[offset..<offset + count]
+        }
+    }
+}
+
+/// What can go wrong reading or writing a frame.
+enum WireError: Error, Equatable {
+    /// The other end closed the pipe.
+    case endOfStream
+    /// The deadline passed before a whole frame arrived.
+    case timedOut
+    /// The bytes are not a frame; the associated text says what was seen.
+    case malformed(String)
+    /// A system call failed.
+    case system(String)
+}
+
+/// Buffered, deadline-aware reading of frames from a file descriptor.
+final class FrameReader {
+    let fd: Int32
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    /// Unread bytes are `storage[start..<end]`.
+    private var start = 0
+    private var end = 0
+
+    init(fd: Int32) {
+        self.fd = fd
+        capacity = 1 << 16
+        storage = .allocate(capacity: capacity)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Reads one frame sent with `magic`. `deadline` is in ``monotonicSeconds()``; `nil` waits forever.
+    func readFrame(magic: UInt8, deadline: Double? = nil) throws(WireError) -> (Wire.Kind, [UInt8]) {
+        try fill(6, deadline: deadline)
+        guard storage[start] == magic, let kind = Wire.Kind(rawValue: storage[start + 1]) else {
+            throw .malformed("unexpected bytes \(hexPreview(unread))")
+        }
+        let length = Int(storage[start + 2]) << 24 | Int(storage[start + 3]) << 16
+            | Int(storage[start + 4]) << 8 | Int(storage[start + 5])
+        guard length <= Wire.maximumPayload else {
+            throw .malformed("frame length \(length) is beyond the limit")
+        }
+        try fill(6 + length, deadline: deadline)
+        let payload = Array(UnsafeBufferPointer(start: storage + start + 6, count: length))
+        start += 6 + length
+        return (kind, payload)
+    }
+
+    private var unread: ArraySlice<UInt8> {
+        Array(UnsafeBufferPointer(start: storage + start, count: end - start))[...]
+    }
+
+    /// Ensures at least `count` unread bytes are buffered.
+    private func fill(_ count: Int, deadline: Double?) throws(WireError) {
+        while end - start < count {
+            makeRoom(for: count)
+            if let deadline { try waitReadable(until: deadline) }
+            let got = read(fd, storage + end, capacity - end)
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw .system("read failed: \(String(cString: strerror(errno)))")
+            }
+            if got == 0 {
+                if end > start {
+                    throw .malformed("stream ended inside a frame after \(hexPreview(unread))")
+                }
+                throw .endOfStream
+            }
+            end += got
+        }
+    }
+
+    /// Moves unread bytes to the front and grows the buffer so `count` bytes fit.
+    private func makeRoom(for count: Int) {
+        if start > 0 {
+            if end > start { memmove(storage, storage + start, end - start) }
+            end -= start
+            start = 0
+        }
+        if capacity < count {
+            var newCapacity = capacity
+            while newCapacity < count { newCapacity *= 2 }
+            let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+            bigger.update(from: storage, count: end)
+            storage.deallocate()
+            storage = bigger
+            capacity = newCapacity
+        }
+    }
+
+    private func waitReadable(until deadline: Double) throws(WireError) {
+        while true {
+            let remaining = deadline - monotonicSeconds()
+            if remaining <= 0 { throw .timedOut }
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let milliseconds = Int32(min(remaining * 1000 + 1, Double(Int32.max)))
+            let ready = poll(&descriptor, 1, milliseconds)
+            if ready > 0 { return }
+            if ready < 0 && errno != EINTR { throw .system("poll failed: \(String(cString: strerror(errno)))") }
+        }
+    }
+}
+
+/// Writes all of `bytes` to `fd`, retrying short writes; throws ``WireError/endOfStream`` when the
+/// reader has gone (EPIPE).
+func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(WireError) {
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeBytes { raw in
+            write(fd, raw.baseAddress! + offset, bytes.count - offset)
+        }
+        if written < 0 {
+            if errno == EINTR { continue }
+            if errno == EPIPE { throw .endOfStream }
+            throw .system("write failed: \(String(cString: strerror(errno)))")
+        }
+        offset += written
+    }
+}
+
+/// Up to 16 bytes as hex and, where printable, as text: enough to recognise stray output.
+func hexPreview(_ bytes: ArraySlice<UInt8>) -> String {
+    let head = bytes.prefix(16)
+    let hex = head.map { String($0, radix: 16, uppercase: true).leftPadded(to: 2) }.joined(separator: " ")
+    let text = String(decoding: head.map { (0x20..<0x7F).contains($0) ? $0 : 0x2E }, as: UTF8.self)
+    return "\(hex) (\"\(text)\")"
+}
+
+extension String {
+    func leftPadded(to width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}

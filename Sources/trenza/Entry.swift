@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import Trenza
+import TrenzaLessons
+
+@main
+enum Entry {
+    static func main() async {
+        // A worker process or a lesson's helper process serves its role and never returns; this
+        // comes before anything else, like Python's `if __name__ == "__main__"`.
+        Worker.serveIfRequested(Jobs.all)
+        Tour.runHelperIfRequested()
+
+        ProcessPool.installInterruptHandler()
+        do {
+            var command = try TrenzaCommand.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            // Bad usage exits 2, as the shell's own builtins do (ArgumentParser's default is 64).
+            if TrenzaCommand.exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((TrenzaCommand.fullMessage(for: error) + "\n").utf8))
+                exit(2)
+            }
+            TrenzaCommand.exit(withError: error)
+        }
+    }
+}

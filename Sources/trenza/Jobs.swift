@@ -1,0 +1,11 @@
+import Trenza
+import TrenzaLessons
+
+/// Every job a `trenza worker` process can run.
+enum Jobs {
+    static var all: JobRegistry {
+        var registry = JobRegistry.builtIn
+        registry.merge(Tour.jobs)
+        return registry
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+import Foundation
+import Trenza
+
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "(internal) Serve jobs on stdin/stdout for a process pool.",
+        discussion: """
+            A process pool starts `trenza worker` itself, once per worker; there is no need to run it
+            by hand. It reads length-prefixed job frames on stdin, writes results on stdout, and exits
+            when stdin closes or the process that started it goes away.
+            """
+    )
+
+    func run() throws {
+        Worker.serve(Jobs.all, parent: getppid())
+    }
+}
