@@ -10,11 +10,30 @@ import Glibc
 /// Process-wide by necessity: a signal is delivered to the process, not to a pool, and on
 /// Ctrl-C or SIGTERM every pool's workers must go before we do.
 enum LiveWorkers {
-    private static let pids = Mutex<Set<pid_t>>([])
+    private static let state = Mutex<(pids: Set<pid_t>, closed: Bool)>(([], false))
 
-    static func add(_ pid: pid_t) { _ = pids.withLock { $0.insert(pid) } }
-    static func remove(_ pid: pid_t) { _ = pids.withLock { $0.remove(pid) } }
-    static var all: [pid_t] { pids.withLock { Array($0) } }
+    /// Records a new worker; returns false once the process is shutting down, when the caller
+    /// must kill it at once.
+    static func add(_ pid: pid_t) -> Bool {
+        state.withLock { state in
+            guard !state.closed else { return false }
+            state.pids.insert(pid)
+            return true
+        }
+    }
+
+    static func remove(_ pid: pid_t) { _ = state.withLock { $0.pids.remove(pid) } }
+
+    /// True once an interrupt has started shutting the process down.
+    static var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// Refuses new workers from now on and returns the live ones.
+    static func close() -> [pid_t] {
+        state.withLock { state in
+            state.closed = true
+            return Array(state.pids)
+        }
+    }
 }
 
 extension ProcessPool {
@@ -27,6 +46,14 @@ extension ProcessPool {
     public static func installInterruptHandler() {
         InterruptHandler.shared.install()
     }
+
+    /// Call just before the program exits normally: if an interrupt is being handled, waits for
+    /// the handler to end the process by its signal, so the exit status says "interrupted"
+    /// rather than reporting the items the interrupt failed.
+    public static func yieldToPendingInterrupt() {
+        guard LiveWorkers.isClosed else { return }
+        usleep(2_000_000)
+    }
 }
 
 private final class InterruptHandler: Sendable {
@@ -36,18 +63,31 @@ private final class InterruptHandler: Sendable {
     func install() {
         sources.withLock { sources in
             guard sources.isEmpty else { return }
+            // A parent that started us from a thread blocking signals (as Dispatch's threads
+            // do) leaves them blocked here too; this thread must be able to take them.
+            var interrupts = sigset_t()
+            sigemptyset(&interrupts)
+            sigaddset(&interrupts, SIGINT)
+            sigaddset(&interrupts, SIGTERM)
+            pthread_sigmask(SIG_UNBLOCK, &interrupts, nil)
             for signalNumber in [SIGINT, SIGTERM] {
                 // Dispatch delivers the signal on a queue, where killing and reaping is safe.
                 signal(signalNumber, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
                 source.setEventHandler {
-                    for pid in LiveWorkers.all { kill(pid, SIGKILL) }
-                    for pid in LiveWorkers.all {
+                    let workers = LiveWorkers.close()
+                    for pid in workers { kill(pid, SIGKILL) }
+                    for pid in workers {
+                        // A pool's driver may reap it first (ECHILD): either way it is gone.
                         var status: Int32 = 0
                         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
                     }
                     signal(signalNumber, SIG_DFL)
-                    raise(signalNumber)
+                    // Process-directed: Dispatch's own threads block signals, so `raise` from
+                    // this one would leave the signal pending forever.
+                    kill(getpid(), signalNumber)
+                    usleep(500_000)
+                    _exit(128 + signalNumber)
                 }
                 source.resume()
                 sources.append(source)

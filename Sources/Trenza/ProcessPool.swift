@@ -127,9 +127,8 @@ public final class ProcessPool: Sendable {
                 }
             }
         } onCancel: {
-            batch.cancel()
             // Busy workers may be deep in a job: end them now; their drivers reap them.
-            for pid in batch.busyProcessIDs() { Glibc.kill(pid, SIGKILL) }
+            for pid in batch.cancel() { Glibc.kill(pid, SIGKILL) }
         }
         return batch.outcomes()
     }
@@ -142,7 +141,10 @@ public final class ProcessPool: Sendable {
             defer { slots[slot] = nil }
             return slots[slot]
         }
-        defer { slots.withLock { $0[slot] = worker } }
+        defer {
+            batch.setIdle(slot)
+            slots.withLock { $0[slot] = worker }
+        }
         let codec = WireCodec()
         /// Chunks sent to the current worker and not yet answered, oldest first.
         var inFlight: [(indices: [Int], frameSize: Int)] = []
@@ -155,7 +157,7 @@ public final class ProcessPool: Sendable {
         var deathsWithoutProgress = 0
 
         func dropWorker() {
-            batch.setBusy(slot, pid: nil)
+            batch.setIdle(slot)
             worker = nil
             deathsWithoutProgress += 1
             for chunk in inFlight { batch.requeue(chunk.indices) }
@@ -170,13 +172,12 @@ public final class ProcessPool: Sendable {
                 if worker == nil {
                     do {
                         worker = try WorkerProcess.spawn(launch)
-                        batch.setBusy(slot, pid: worker!.pid)
                     } catch {
                         batch.failAllRemaining(kind: .workerCrashed, message: error.message)
                         return
                     }
                 }
-                guard let indices = batch.nextChunk() else { break }
+                guard let indices = batch.nextChunk(slot: slot, worker: worker!.pid) else { break }
                 var encoded: [[UInt8]] = []
                 var sendable: [Int] = []
                 for index in indices {
@@ -333,9 +334,13 @@ final class ProcessBatch<J: Job>: Sendable {
 
     var isCancelled: Bool { state.withLock { $0.cancelled } }
 
-    func nextChunk() -> [Int]? {
+    /// Hands out the next chunk for the worker `pid` in `slot`, or `nil` when there is none or
+    /// the batch is cancelled. Recording the worker under the same lock as the hand-out means
+    /// ``cancel()`` sees every worker that holds work.
+    func nextChunk(slot: Int, worker pid: Int32) -> [Int]? {
         state.withLock { state in
             if state.cancelled { return nil }
+            state.busy[slot] = pid
             if !state.retry.isEmpty { return state.retry.removeFirst() }
             guard state.next < inputs.count else { return nil }
             let end = min(inputs.count, state.next + chunkSize)
@@ -363,11 +368,15 @@ final class ProcessBatch<J: Job>: Sendable {
 
     func emit(_ event: ProgressEvent) { onEvent?(event) }
 
-    func cancel() { state.withLock { $0.cancelled = true } }
+    /// Marks the batch cancelled and returns the workers that hold some of its work.
+    func cancel() -> [Int32] {
+        state.withLock { state in
+            state.cancelled = true
+            return Array(state.busy.values)
+        }
+    }
 
-    func setBusy(_ slot: Int, pid: Int32?) { state.withLock { $0.busy[slot] = pid } }
-
-    func busyProcessIDs() -> [Int32] { state.withLock { Array($0.busy.values) } }
+    func setIdle(_ slot: Int) { _ = state.withLock { $0.busy.removeValue(forKey: slot) } }
 
     func failCancelled(_ indices: [Int]) {
         for index in indices {

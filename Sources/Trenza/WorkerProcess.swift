@@ -48,7 +48,12 @@ final class WorkerProcess: @unchecked Sendable {
         }
         close(toChild.read)
         close(fromChild.write)
-        LiveWorkers.add(pid)
+        guard LiveWorkers.add(pid) else {
+            Glibc.kill(pid, SIGKILL)
+            _ = ChildProcess.wait(pid)
+            close(toChild.write); close(fromChild.read)
+            throw .init("this process is shutting down; no new worker was started")
+        }
         let worker = WorkerProcess(pid: pid, requestFD: toChild.write, replyFD: fromChild.read)
         do throws(WireError) {
             let (kind, payload) = try worker.reader.readFrame(magic: Wire.replyMagic, deadline: monotonicSeconds() + helloTimeout)
@@ -96,8 +101,9 @@ final class WorkerProcess: @unchecked Sendable {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR {
+                let reason = LiveWorkers.isClosed ? "was stopped: this process is shutting down" : "vanished (\(String(cString: strerror(errno))))"
                 markReaped()
-                return "vanished (\(String(cString: strerror(errno))))"
+                return reason
             }
         }
         markReaped()

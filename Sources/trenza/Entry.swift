@@ -19,7 +19,9 @@ enum Entry {
             } else {
                 try command.run()
             }
+            ProcessPool.yieldToPendingInterrupt()
         } catch {
+            ProcessPool.yieldToPendingInterrupt()
             // Bad usage exits 2, as the shell's own builtins do (ArgumentParser's default is 64).
             if TrenzaCommand.exitCode(for: error) == .validationFailure {
                 FileHandle.standardError.write(Data((TrenzaCommand.fullMessage(for: error) + "\n").utf8))

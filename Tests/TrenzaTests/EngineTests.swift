@@ -1,0 +1,76 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Trenza
+
+@Suite("Every engine")
+struct EngineTests {
+    @Test("results come back one per input, in input order", arguments: Engine.allCases)
+    func ordering(engine: Engine) async {
+        let inputs = Array(0..<300)
+        let outcomes = await runner(engine, width: 3).map(SquareJob(), inputs)
+        #expect(outcomes.map(\.output) == inputs.map { $0 * $0 })
+    }
+
+    @Test("an empty batch returns no outcomes", arguments: Engine.allCases)
+    func empty(engine: Engine) async {
+        let outcomes = await runner(engine, width: 2).map(SquareJob(), [])
+        #expect(outcomes.isEmpty)
+    }
+
+    @Test("a failing item fails alone, with the job's message", arguments: Engine.allCases)
+    func perItemFailure(engine: Engine) async {
+        let inputs: [ProbeJob.Action] = [.echo(1), .fail(message: "no such photo: cat.jpg"), .echo(3)]
+        let outcomes = await runner(engine, width: 2).map(ProbeJob(), inputs)
+        #expect(outcomes[0].output?.value == 1)
+        #expect(outcomes[2].output?.value == 3)
+        let failure = outcomes[1].failure
+        #expect(failure?.kind == .jobError)
+        #expect(failure?.index == 1)
+        #expect(failure?.message == "no such photo: cat.jpg")
+    }
+
+    @Test("never more than the width in flight, and the width is used", arguments: Engine.allCases)
+    func widthRespected(engine: Engine) async {
+        let width = 3
+        let inputs = (0..<12).map { ProbeJob.Action.sleep(milliseconds: 60, value: $0) }
+        let outcomes = await runner(engine, width: width).map(ProbeJob(), inputs)
+        let reports = outcomes.compactMap(\.output)
+        #expect(reports.count == inputs.count)
+        let overlap = maximumOverlap(reports.map { ($0.start, $0.end) })
+        #expect(overlap <= width)
+        #expect(overlap >= 2, "items should have run side by side")
+        if engine == .processes {
+            #expect(Set(reports.map(\.processID)).count <= width)
+        }
+    }
+
+    @Test("progress reports every item's start and end", arguments: Engine.allCases)
+    func progressEvents(engine: Engine) async {
+        let tally = Mutex(ProgressTally(total: 20))
+        let inputs: [ProbeJob.Action] = (0..<20).map { $0 == 7 ? .fail(message: "seven") : .echo($0) }
+        _ = await runner(engine, width: 2).map(ProbeJob(), inputs) { event in
+            tally.withLock { $0.record(event) }
+        }
+        let final = tally.withLock { $0 }
+        #expect(final.started == 20)
+        #expect(final.succeeded == 19)
+        #expect(final.failed == 1)
+    }
+
+    @Test("cancelling the calling task stops the batch", arguments: Engine.allCases)
+    func cancellation(engine: Engine) async {
+        let inputs = (0..<8).map { ProbeJob.Action.sleep(milliseconds: 400, value: $0) }
+        let start = monotonicSeconds()
+        let task = Task { await runner(engine, width: 2).map(ProbeJob(), inputs) }
+        try? await Task.sleep(for: .milliseconds(150))
+        task.cancel()
+        let outcomes = await task.value
+        let elapsed = monotonicSeconds() - start
+        #expect(outcomes.count == inputs.count)
+        let cancelled = outcomes.filter { $0.failure?.kind == .cancelled }.count
+        // 8 items of 0.4 s on 2 lanes take 1.6 s; cancelled at 0.15 s, at most the running pair finishes.
+        #expect(cancelled >= 6)
+        #expect(elapsed < 1.2)
+    }
+}
