@@ -82,11 +82,14 @@ private final class InterruptHandler: Sendable {
                         var status: Int32 = 0
                         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
                     }
+                    // End by the same signal, from this thread: Dispatch's threads block
+                    // signals, so unblock it here before raising it.
                     signal(signalNumber, SIG_DFL)
-                    // Process-directed: Dispatch's own threads block signals, so `raise` from
-                    // this one would leave the signal pending forever.
-                    kill(getpid(), signalNumber)
-                    usleep(500_000)
+                    var only = sigset_t()
+                    sigemptyset(&only)
+                    sigaddset(&only, signalNumber)
+                    pthread_sigmask(SIG_UNBLOCK, &only, nil)
+                    raise(signalNumber)
                     _exit(128 + signalNumber)
                 }
                 source.resume()

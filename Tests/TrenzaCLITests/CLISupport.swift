@@ -16,14 +16,26 @@ let trenzaPath: String = {
     return "trenza"
 }()
 
-struct CommandResult {
+struct CommandResult: Sendable {
     var status: Int32
     var output: String
     var error: String
 }
 
+/// Runs blocking work on a thread of its own, so that waiting on a child process never holds
+/// one of the few threads Swift's cooperative pool (and every other test) depends on.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
 /// Runs `trenza` with `arguments` to completion and captures what it printed.
-func trenza(_ arguments: [String], timeout: Double = 120) throws -> CommandResult {
+func trenza(_ arguments: [String], timeout: Double = 120) async throws -> CommandResult {
+    try await onOwnThread { try runTrenza(arguments, timeout: timeout) }
+}
+
+private func runTrenza(_ arguments: [String], timeout: Double) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: trenzaPath)
     process.arguments = arguments
@@ -85,11 +97,11 @@ func isReaped(_ pid: Int32) -> Bool {
 }
 
 /// Polls `condition` every 20 ms for up to `seconds`.
-func eventually(within seconds: Double, _ condition: () -> Bool) -> Bool {
+func eventually(within seconds: Double, _ condition: () -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if condition() { return true }
-        usleep(20_000)
+        try? await Task.sleep(for: .milliseconds(20))
     }
     return condition()
 }

@@ -8,7 +8,7 @@ import Glibc
 @Suite("Interrupting a batch leaves no worker behind", .serialized)
 struct InterruptTests {
     /// Starts a long process-engine batch and waits until both workers are running it.
-    private func startLongBatch() throws -> (Process, [Int32]) {
+    private func startLongBatch() async throws -> (Process, [Int32]) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: trenzaPath)
         process.arguments = ["probe", "--engine", "processes", "-j", "2", "--count", "4", "--sleep-ms", "60000"]
@@ -17,7 +17,7 @@ struct InterruptTests {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         var workers: [Int32] = []
-        _ = eventually(within: 20) {
+        _ = await eventually(within: 20) {
             workers = children(of: process.processIdentifier)
             return workers.count == 2
         }
@@ -25,11 +25,11 @@ struct InterruptTests {
     }
 
     @Test("SIGINT and SIGTERM: the workers are killed and reaped before trenza exits", arguments: [SIGINT, SIGTERM])
-    func interrupt(signal: Int32) throws {
-        let (process, workers) = try startLongBatch()
+    func interrupt(signal: Int32) async throws {
+        let (process, workers) = try await startLongBatch()
         #expect(workers.count == 2)
         kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+        try await onOwnThread { process.waitUntilExit() }
         #expect(process.terminationReason == .uncaughtSignal)
         #expect(process.terminationStatus == signal)
         // trenza reaped them itself before ending: no entry left, not even a zombie.
@@ -37,11 +37,11 @@ struct InterruptTests {
     }
 
     @Test("SIGKILL: the orphaned workers notice and exit by themselves")
-    func killed() throws {
-        let (process, workers) = try startLongBatch()
+    func killed() async throws {
+        let (process, workers) = try await startLongBatch()
         #expect(workers.count == 2)
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        #expect(eventually(within: 2) { workers.allSatisfy { !isRunning($0) } }, "workers still running after their parent was killed")
+        try await onOwnThread { process.waitUntilExit() }
+        #expect(await eventually(within: 2) { workers.allSatisfy { !isRunning($0) } }, "workers still running after their parent was killed")
     }
 }
