@@ -55,18 +55,15 @@ enum WorkerSideError: Error {
     case protocolError(String)
 }
 
-/// Encodes and decodes job inputs and outputs; one instance per thread, reused across items.
+/// Encodes and decodes job inputs and outputs on the wire (see ``BinaryCodec``).
 final class WireCodec {
-    private let encoder = JSONEncoder()
-    private let decoder = JSONDecoder()
-
     init() {}
 
     func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        Array(try encoder.encode(value))
+        try BinaryCodec.encode(value)
     }
 
     func decode<T: Decodable>(_ type: T.Type, from bytes: ArraySlice<UInt8>) throws -> T {
-        try decoder.decode(type, from: Data(bytes))
+        try BinaryCodec.decode(type, from: bytes)
     }
 }

@@ -150,7 +150,6 @@ public final class ProcessPool: Sendable {
         var inFlight: [(indices: [Int], frameSize: Int)] = []
         var inFlightBytes = 0
         var headStarted = monotonicSeconds()
-        let pipelineBytes = 32 * 1024
 
         /// Deaths in a row with no reply in between: a worker that dies on start-up must not
         /// make the batch spin forever.
@@ -166,8 +165,8 @@ public final class ProcessPool: Sendable {
         }
 
         while true {
-            // Keep the worker's next chunk queued behind the current one when frames are small,
-            // so it never waits for us between items.
+            // Keep the worker's next chunk queued behind the current one, so it never waits for
+            // us between chunks.
             while inFlight.count < 2, !batch.isCancelled {
                 if worker == nil {
                     do {
@@ -190,7 +189,9 @@ public final class ProcessPool: Sendable {
                 }
                 if sendable.isEmpty { continue }
                 let frame = Wire.runRequest(job: J.name, inputs: encoded)
-                if !inFlight.isEmpty && inFlightBytes + frame.count > pipelineBytes {
+                // Never more unread bytes than the request pipe holds: then a write never blocks,
+                // and a worker blocked writing its reply can never deadlock against us.
+                if !inFlight.isEmpty && inFlightBytes + frame.count > worker!.requestCapacity {
                     batch.requeue(sendable)
                     break
                 }
@@ -284,25 +285,27 @@ public final class ProcessPool: Sendable {
         var reader = Wire.PayloadReader(payload)
         let count = try reader.uint32()
         guard count == indices.count else { throw .malformed("\(count) results for \(indices.count) inputs") }
+        var outcomes: [Outcome<J.Output>] = []
+        outcomes.reserveCapacity(count)
         for index in indices {
             let status = try reader.uint8()
             let body = try reader.slice(try reader.uint32())
             switch Wire.Status(rawValue: status) {
             case .ok:
                 do {
-                    let output = try codec.decode(J.Output.self, from: body)
-                    batch.finish(index, .success(output), seconds: seconds)
+                    outcomes.append(.success(try codec.decode(J.Output.self, from: body)))
                 } catch {
-                    batch.finish(index, .failure(ItemFailure(index: index, kind: .protocolError, message: "cannot decode output: \(error)")))
+                    outcomes.append(.failure(ItemFailure(index: index, kind: .protocolError, message: "cannot decode output: \(error)")))
                 }
             case .jobError:
-                batch.finish(index, .failure(ItemFailure(index: index, kind: .jobError, message: String(decoding: body, as: UTF8.self))))
+                outcomes.append(.failure(ItemFailure(index: index, kind: .jobError, message: String(decoding: body, as: UTF8.self))))
             case .protocolError:
-                batch.finish(index, .failure(ItemFailure(index: index, kind: .protocolError, message: String(decoding: body, as: UTF8.self))))
+                outcomes.append(.failure(ItemFailure(index: index, kind: .protocolError, message: String(decoding: body, as: UTF8.self))))
             case nil:
                 throw .malformed("unknown result status \(status)")
             }
         }
+        batch.finish(indices, outcomes, seconds: seconds)
     }
 }
 
@@ -359,10 +362,20 @@ final class ProcessBatch<J: Job>: Sendable {
     }
 
     func finish(_ index: Int, _ outcome: Outcome<J.Output>, seconds: Double = 0) {
-        state.withLock { $0.outcomes[index] = outcome }
-        switch outcome {
-        case .success: emit(.succeeded(index: index, seconds: seconds))
-        case .failure(let failure): emit(.failed(failure))
+        finish([index], [outcome], seconds: seconds)
+    }
+
+    /// Records a chunk's outcomes under one lock, then reports them.
+    func finish(_ indices: [Int], _ outcomes: [Outcome<J.Output>], seconds: Double) {
+        state.withLock { state in
+            for (index, outcome) in zip(indices, outcomes) { state.outcomes[index] = outcome }
+        }
+        guard let onEvent else { return }
+        for (index, outcome) in zip(indices, outcomes) {
+            switch outcome {
+            case .success: onEvent(.succeeded(index: index, seconds: seconds))
+            case .failure(let failure): onEvent(.failed(failure))
+            }
         }
     }
 

@@ -10,6 +10,8 @@ import Glibc
 /// pool's mutex-guarded slots, uses it alone, and puts it back.
 final class WorkerProcess: @unchecked Sendable {
     let pid: pid_t
+    /// Bytes the request pipe holds before a write blocks: the most that may be in flight unread.
+    let requestCapacity: Int
     private var requestFD: Int32
     private let reader: FrameReader
     private var reaped = false
@@ -17,6 +19,13 @@ final class WorkerProcess: @unchecked Sendable {
     private init(pid: pid_t, requestFD: Int32, replyFD: Int32) {
         self.pid = pid
         self.requestFD = requestFD
+        // Larger pipes let several chunks queue up without either side blocking on a write
+        // (Linux grants up to /proc/sys/fs/pipe-max-size, 1 MiB by default).
+        let pipeSizeSet: Int32 = 1031, pipeSizeGet: Int32 = 1032
+        _ = fcntl(replyFD, pipeSizeSet, Int32(1 << 20))
+        let granted = fcntl(requestFD, pipeSizeSet, Int32(1 << 20))
+        let capacity = granted > 0 ? granted : fcntl(requestFD, pipeSizeGet)
+        self.requestCapacity = capacity > 0 ? Int(capacity) : 1 << 16
         self.reader = FrameReader(fd: replyFD)
     }
 

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of Trenza's engines against Python's pools, in one run on this machine:
+#   (a) dispatch throughput of tiny jobs (x → x²): trenza's engines vs multiprocessing.Pool.map and
+#       concurrent.futures' ThreadPoolExecutor / ProcessPoolExecutor, chunked and unchunked;
+#   (b) the tutorial's §3.1 task (tarea_intensiva over [1, 2, 3, 4]): trenza's engines vs sequential
+#       Swift, and vs the tutorial's own Python program, extracted from the tutorial at run time.
+# Usage: scripts/bench-engines.sh [SEED_DIR]   (default ../shared/seed; the Python §3.1 peer is
+# skipped, with a note, when the tutorial is not there). Figures land in bench-results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seed_dir=${1:-../shared/seed}
+out=bench-results
+mkdir -p "$out"
+width=${WIDTH:-2}
+
+command -v python3 >/dev/null || { echo "python3 is needed for the Python peers" >&2; exit 2; }
+
+echo "== building trenza (release)" >&2
+swift build -c release --product trenza >&2
+trenza=.build/release/trenza
+
+echo "== trenza bench (release, width $width)" >&2
+"$trenza" bench --json -j "$width" --items 200000 --chunk-size 10000 --repeats 3 > "$out/trenza-engines.json"
+# The same task at 40× the tutorial's size: long enough that start-up cost no longer hides the speed-up.
+"$trenza" bench --json -j "$width" --only cpu --steps 400000000 --repeats 2 > "$out/trenza-cpu-large.json"
+
+echo "== Python peers" >&2
+python3 - "$width" > "$out/python-dispatch.json" <<'PY'
+import json, sys, time
+from concurrent.futures import ThreadPoolExecutor, ProcessPoolExecutor
+from multiprocessing import Pool
+
+def square(x):
+    return x * x
+
+def timed(label, run, n, **extra):
+    start = time.perf_counter()
+    results = run()
+    seconds = time.perf_counter() - start
+    assert list(results) == [x * x for x in range(n)], label
+    return {"peer": label, "items": n, "seconds": seconds, "items_per_second": n / seconds, **extra}
+
+width = int(sys.argv[1])
+figures = []
+with Pool(width) as pool:
+    pool.map(square, range(100))
+    n = 100_000
+    figures.append(timed("multiprocessing.Pool.map chunksize=1", lambda: pool.map(square, range(n), chunksize=1), n, chunk=1))
+    n = 200_000
+    figures.append(timed("multiprocessing.Pool.map default chunks", lambda: pool.map(square, range(n)), n, chunk="auto"))
+    figures.append(timed("multiprocessing.Pool.map chunksize=10000", lambda: pool.map(square, range(n), chunksize=10_000), n, chunk=10_000))
+with ThreadPoolExecutor(width) as executor:
+    list(executor.map(square, range(100)))
+    n = 100_000
+    figures.append(timed("ThreadPoolExecutor.map", lambda: list(executor.map(square, range(n))), n, chunk=1))
+with ProcessPoolExecutor(width) as executor:
+    list(executor.map(square, range(100)))
+    n = 20_000
+    figures.append(timed("ProcessPoolExecutor.map chunksize=1", lambda: list(executor.map(square, range(n))), n, chunk=1))
+    n = 200_000
+    figures.append(timed("ProcessPoolExecutor.map chunksize=10000", lambda: list(executor.map(square, range(n), chunksize=10_000)), n, chunk=10_000))
+
+def tarea_intensiva(numero):
+    resultado = 0
+    for i in range(10000000):
+        resultado += i * numero
+    return resultado
+
+start = time.perf_counter()
+sequential = [tarea_intensiva(n) for n in [1, 2, 3, 4]]
+figures.append({"peer": "python sequential tarea_intensiva", "seconds": time.perf_counter() - start, "results": sequential})
+json.dump(figures, sys.stdout, indent=1)
+PY
+
+seed_file=$(ls "$seed_dir"/*.md 2>/dev/null | head -n 1 || true)
+if [[ -n "$seed_file" ]]; then
+  # The tutorial's own §3.1 program: the first python block after the "### 3.1" heading.
+  python3 - "$seed_file" > "$out/seed-3.1.py" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+section = text[text.index("### 3.1"):]
+match = re.search(r"```python\n(.*?)```", section, re.S)
+print(match.group(1))
+PY
+  echo "== the tutorial's §3.1 program (from $seed_file)" >&2
+  python3 "$out/seed-3.1.py" | tee "$out/seed-3.1.txt" >&2
+else
+  echo "== the tutorial is not at $seed_dir: skipping its §3.1 program as a peer" >&2
+  rm -f "$out/seed-3.1.txt"
+fi
+
+python3 - "$out" <<'PY'
+import json, os, re, sys
+out = sys.argv[1]
+swift = json.load(open(f"{out}/trenza-engines.json"))
+large = json.load(open(f"{out}/trenza-cpu-large.json"))["cpu"]
+python = json.load(open(f"{out}/python-dispatch.json"))
+peers = {p["peer"]: p for p in python}
+
+print(f"\nTiny-job dispatch (x → x²), width {swift['width']}, warm pools, items/s")
+print(f"  {'engine':42} {'items/s':>12}")
+for m in swift["dispatch"]:
+    label = f"trenza {m['engine']}" + (f" chunk {m['chunkSize']}" if m["chunkSize"] > 1 else "")
+    print(f"  {label:42} {m['items']/m['seconds']:12,.0f}")
+for p in python:
+    if "items_per_second" in p:
+        print(f"  {'python ' + p['peer']:42} {p['items_per_second']:12,.0f}")
+
+def rate(engine, chunk):
+    return next(m["items"] / m["seconds"] for m in swift["dispatch"] if m["engine"] == engine and m["chunkSize"] == chunk)
+
+pairs = [
+    ("processes, unchunked", rate("processes", 1), "multiprocessing.Pool.map chunksize=1"),
+    ("processes, unchunked", rate("processes", 1), "ProcessPoolExecutor.map chunksize=1"),
+    ("processes, chunks of 10000", rate("processes", 10000), "multiprocessing.Pool.map chunksize=10000"),
+    ("processes, chunks of 10000", rate("processes", 10000), "multiprocessing.Pool.map default chunks"),
+    ("processes, chunks of 10000", rate("processes", 10000), "ProcessPoolExecutor.map chunksize=10000"),
+    ("threads", rate("threads", 1), "ThreadPoolExecutor.map"),
+]
+print("\nRatios (trenza ÷ python, same width, same machine, same run)")
+for label, ours, peer in pairs:
+    print(f"  trenza {label:28} vs {peer:42} {ours / peers[peer]['items_per_second']:7.1f}×")
+
+print("\nStart-up (pool creation to first result)")
+for m in swift["startup"]:
+    print(f"  {m['engine']:10} {m['seconds']*1000:8.1f} ms")
+
+def cpu_table(cpu, title):
+    print(f"\n{title}")
+    print(f"  sequential Swift        {cpu['sequentialSeconds']:8.3f} s")
+    for m in cpu["engines"]:
+        print(f"  trenza {m['engine']:16} {m['seconds']:8.3f} s   speed-up {cpu['sequentialSeconds']/m['seconds']:5.2f}×")
+    print(f"  results match: {cpu['resultsMatch']}")
+
+cpu_table(swift["cpu"], f"§3.1 tarea_intensiva × [1,2,3,4], {swift['cpu']['steps']:,} steps (the tutorial's size), best of 3")
+cpu_table(large, f"§3.1 tarea_intensiva × [1,2,3,4], {large['steps']:,} steps (40× the tutorial), best of 2")
+
+seq = peers["python sequential tarea_intensiva"]["seconds"]
+print(f"\n  python sequential       {seq:8.3f} s")
+seed_txt = f"{out}/seed-3.1.txt"
+if os.path.exists(seed_txt):
+    seed_seconds = float(re.search(r"Tiempo total: ([0-9.]+)", open(seed_txt).read()).group(1))
+    print(f"  tutorial's Pool program {seed_seconds:8.3f} s")
+    for m in swift["cpu"]["engines"]:
+        print(f"  trenza {m['engine']:9} is {seed_seconds / m['seconds']:8.1f}× faster than the tutorial's Pool program")
+else:
+    print("  (the tutorial's program was skipped: tutorial not found)")
+PY
