@@ -151,6 +151,18 @@ public final class ProcessPool: Sendable {
         var inFlightBytes = 0
         var headStarted = monotonicSeconds()
 
+        /// Seconds per item, smoothed over replies: how deep to pipeline.
+        var secondsPerItem: Double?
+        /// Chunks queued at the worker at once. Tiny items need many, or the worker waits on a
+        /// round trip between each; long ones need one, or an idle worker could watch another
+        /// worker's queue at the end of a batch.
+        func pipelineDepth() -> Int {
+            guard let secondsPerItem else { return 2 }
+            if secondsPerItem > 0.005 { return 1 }
+            let perChunk = secondsPerItem * Double(batch.chunkSize)
+            return max(1, min(64, Int((0.001 / max(perChunk, 1e-7)).rounded(.up))))
+        }
+
         /// Deaths in a row with no reply in between: a worker that dies on start-up must not
         /// make the batch spin forever.
         var deathsWithoutProgress = 0
@@ -159,15 +171,17 @@ public final class ProcessPool: Sendable {
             batch.setIdle(slot)
             worker = nil
             deathsWithoutProgress += 1
-            for chunk in inFlight { batch.requeue(chunk.indices) }
+            for chunk in inFlight.reversed() { batch.requeue(chunk.indices) }
             inFlight.removeAll()
             inFlightBytes = 0
         }
 
         while true {
-            // Keep the worker's next chunk queued behind the current one, so it never waits for
-            // us between chunks.
-            while inFlight.count < 2, !batch.isCancelled {
+            // Keep enough chunks queued at the worker that it never waits for us between them;
+            // the new ones go out in a single write, so the worker wakes once for all of them.
+            var outgoing: [UInt8] = []
+            var newChunks: [(indices: [Int], frameSize: Int)] = []
+            while inFlight.count + newChunks.count < pipelineDepth(), !batch.isCancelled {
                 if worker == nil {
                     do {
                         worker = try WorkerProcess.spawn(launch)
@@ -191,30 +205,38 @@ public final class ProcessPool: Sendable {
                 let frame = Wire.runRequest(job: J.name, inputs: encoded)
                 // Never more unread bytes than the request pipe holds: then a write never blocks,
                 // and a worker blocked writing its reply can never deadlock against us.
-                if !inFlight.isEmpty && inFlightBytes + frame.count > worker!.requestCapacity {
+                let queuedBytes = inFlightBytes + outgoing.count
+                if queuedBytes > 0 && queuedBytes + frame.count > worker!.requestCapacity {
                     batch.requeue(sendable)
                     break
                 }
+                outgoing.append(contentsOf: frame)
+                newChunks.append((sendable, frame.count))
+            }
+            if !newChunks.isEmpty, let current = worker {
                 do {
-                    try worker!.send(frame)
+                    try current.send(outgoing)
+                    if inFlight.isEmpty { headStarted = monotonicSeconds() }
+                    for chunk in newChunks {
+                        for index in chunk.indices { batch.emit(.started(index: index)) }
+                        inFlight.append(chunk)
+                        inFlightBytes += chunk.frameSize
+                    }
                 } catch {
-                    // The worker died before reading this chunk: nothing of it ran.
-                    let death = worker!.kill(signal: SIGKILL)
+                    // The worker died before reading these chunks: none of them ran.
+                    let death = current.kill(signal: SIGKILL)
                     if deathsWithoutProgress >= 3 {
-                        for index in sendable {
+                        for index in newChunks.flatMap(\.indices) {
                             batch.finish(index, .failure(ItemFailure(index: index, kind: .workerCrashed, message: "worker processes keep dying before reading their input; the last one \(death)")))
                         }
                     } else {
-                        batch.requeue(sendable)
+                        // Front of the queue, in their original order.
+                        for chunk in newChunks.reversed() { batch.requeue(chunk.indices) }
                     }
-                    attributeDeath(batch, inFlight: &inFlight, message: "worker process \(worker!.pid) \(death)", kind: .workerCrashed)
+                    attributeDeath(batch, inFlight: &inFlight, message: "worker process \(current.pid) \(death)", kind: .workerCrashed)
                     dropWorker()
                     continue
                 }
-                if inFlight.isEmpty { headStarted = monotonicSeconds() }
-                for index in sendable { batch.emit(.started(index: index)) }
-                inFlight.append((sendable, frame.count))
-                inFlightBytes += frame.count
             }
             if batch.isCancelled {
                 if let w = worker, !inFlight.isEmpty {
@@ -233,6 +255,7 @@ public final class ProcessPool: Sendable {
                 let payload = try current.receive(deadline: deadline)
                 let now = monotonicSeconds()
                 let seconds = (now - headStarted) / Double(head.indices.count)
+                secondsPerItem = secondsPerItem.map { 0.8 * $0 + 0.2 * seconds } ?? seconds
                 headStarted = now
                 deathsWithoutProgress = 0
                 inFlight.removeFirst()

@@ -64,7 +64,8 @@ struct LocksLesson: Lesson {
             JoinableThread(name: "semaforo-\(number)") {
                 gate.wait()
                 inside.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
-                context.sleep(0.2)
+                // Held long enough for a second thread to get in even on a busy machine.
+                Thread.sleep(forTimeInterval: max(context.scaled(0.2), 0.02))
                 inside.withLock { $0.now -= 1 }
                 gate.signal()
             }
