@@ -14,6 +14,9 @@ struct WorkerCommand: ParsableCommand {
     )
 
     func run() throws {
+        guard isatty(STDIN_FILENO) == 0 else {
+            throw ValidationError("trenza worker speaks a binary protocol on stdin/stdout for a process pool; it is not for use at a terminal.")
+        }
         Worker.serve(Jobs.all, parent: getppid())
     }
 }

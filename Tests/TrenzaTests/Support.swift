@@ -8,6 +8,9 @@ import Glibc
 /// The `trenza` executable that `swift test` builds beside the test bundle: the worker program
 /// for process-engine tests (the test runner itself cannot be one).
 let trenzaExecutable: String = {
+    // Workers inherit this: the tests crash workers on purpose, and a backtrace of each would
+    // bury the test output.
+    setenv("SWIFT_BACKTRACE", "enable=no", 1)
     let bundle = URL(fileURLWithPath: ProcessPool.currentExecutable)
     var folder = bundle.deletingLastPathComponent()
     // On Linux the bundle is `.build/<config>/TrenzaPackageTests.xctest`, an executable file.
