@@ -29,9 +29,12 @@ struct ProbeCommand: AsyncParsableCommand {
     func run() async throws {
         let inputs = (0..<count).map { ProbeJob.Action.sleep(milliseconds: sleepMs, value: $0) }
         Terminal.out("probe: \(count) items on \(engine.engine) with width \(engine.jobs), parent \(getpid())")
+        let progress = Terminal.progressReporter(total: count)
         let outcomes = await Runner(engine: engine.engine, width: engine.jobs).map(ProbeJob(), inputs) { event in
             if case .started(let index) = event { Terminal.out("started \(index)") }
+            progress.record(event)
         }
+        Terminal.endProgress()
         var failed = 0
         for (index, outcome) in outcomes.enumerated() {
             switch outcome {

@@ -1,4 +1,5 @@
 import Foundation
+import Trenza
 
 #if canImport(Glibc)
 import Glibc
@@ -20,4 +21,22 @@ enum Terminal {
     }
 
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    /// A reporter that draws a bar on stderr when it is a terminal, and plain lines otherwise.
+    static func progressReporter(total: Int, unit: String = "items") -> ProgressReporter {
+        let interactive = stderrIsTerminal
+        var size = winsize()
+        let columns = interactive && ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
+        return ProgressReporter(total: total, unit: unit, interactive: interactive, columns: columns) { output in
+            switch output {
+            case .redraw(let line): status(line)
+            case .line(let line): err(line)
+            }
+        }
+    }
+
+    /// Ends a redrawn bar's line, so what follows starts on a fresh one.
+    static func endProgress() {
+        if stderrIsTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
 }
