@@ -13,11 +13,12 @@ enum BinaryCodec {
         return core.bytes
     }
 
+    /// Decodes from a slice in place (no copy): the slice may be part of a larger frame.
     static func decode<T: Decodable>(_ type: T.Type, from bytes: ArraySlice<UInt8>) throws -> T {
-        let core = BinaryDecoderCore(bytes: Array(bytes))
+        let core = BinaryDecoderCore(bytes: bytes)
         let value = try core.decodeValue(type, codingPath: [])
-        guard core.position == core.bytes.count else {
-            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "\(core.bytes.count - core.position) bytes left over after \(type)"))
+        guard core.position == bytes.endIndex else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "\(bytes.endIndex - core.position) bytes left over after \(type)"))
         }
         return value
     }
@@ -30,9 +31,12 @@ enum BinaryTag: UInt8 {
 // MARK: - Encoding
 
 final class BinaryEncoderCore {
-    var bytes: [UInt8] = []
+    var bytes: [UInt8]
 
-    init() { bytes.reserveCapacity(64) }
+    init(bytes: [UInt8] = []) {
+        self.bytes = bytes
+        self.bytes.reserveCapacity(64)
+    }
 
     @inline(__always)
     func raw<T: FixedWidthInteger>(_ value: T) {
@@ -208,23 +212,28 @@ struct BinaryKeyedEncoding<Key: CodingKey>: KeyedEncodingContainerProtocol {
 // MARK: - Decoding
 
 final class BinaryDecoderCore {
-    let bytes: [UInt8]
-    var position = 0
+    /// Positions are indices of this slice (they start at its `startIndex`, not at 0).
+    let bytes: ArraySlice<UInt8>
+    var position: Int
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        position = bytes.startIndex
+    }
 
     func corrupt(_ message: String, _ codingPath: [any CodingKey]) -> DecodingError {
         .dataCorrupted(.init(codingPath: codingPath, debugDescription: message))
     }
 
     func need(_ count: Int, _ codingPath: [any CodingKey]) throws {
-        guard count >= 0, position + count <= bytes.count else { throw corrupt("data ends early", codingPath) }
+        guard count >= 0, position + count <= bytes.endIndex else { throw corrupt("data ends early", codingPath) }
     }
 
     @inline(__always)
     func raw<T: FixedWidthInteger>(_ type: T.Type, _ codingPath: [any CodingKey]) throws -> T {
         try need(MemoryLayout<T>.size, codingPath)
-        let value = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: position, as: T.self) }
+        let offset = position - bytes.startIndex
+        let value = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
         position += MemoryLayout<T>.size
         return T(littleEndian: value)
     }
@@ -237,7 +246,7 @@ final class BinaryDecoderCore {
     }
 
     func peekTag() -> BinaryTag? {
-        position < bytes.count ? BinaryTag(rawValue: bytes[position]) : nil
+        position < bytes.endIndex ? BinaryTag(rawValue: bytes[position]) : nil
     }
 
     func expect(_ tag: BinaryTag, for type: Any.Type, _ codingPath: [any CodingKey]) throws {
@@ -443,7 +452,7 @@ struct BinaryUnkeyedDecoding: UnkeyedDecodingContainer {
         let core = core, codingPath = codingPath
         let start = cursor
         try next { try core.skipValue(codingPath) }
-        let sub = BinaryDecoderCore(bytes: Array(core.bytes[start..<cursor]))
+        let sub = BinaryDecoderCore(bytes: core.bytes[start..<cursor])
         return BinaryDecoder(core: sub, codingPath: codingPath)
     }
 }
@@ -507,7 +516,7 @@ struct BinaryKeyedDecoding<Key: CodingKey>: KeyedDecodingContainerProtocol {
         try at(key) {
             let start = core.position
             try core.skipValue(codingPath)
-            return BinaryDecoder(core: BinaryDecoderCore(bytes: Array(core.bytes[start..<core.position])), codingPath: codingPath + [key])
+            return BinaryDecoder(core: BinaryDecoderCore(bytes: core.bytes[start..<core.position]), codingPath: codingPath + [key])
         }
     }
 }

@@ -5,8 +5,8 @@ import Foundation
 /// The parent sends only a job's name and its encoded input; the worker decodes the input, runs
 /// the registered job value and sends the encoded output back.
 public struct JobRegistry: Sendable {
-    /// Runs one encoded input through a job and returns the encoded output.
-    typealias Handler = @Sendable (_ input: ArraySlice<UInt8>, _ codec: WireCodec) throws -> [UInt8]
+    /// Runs one encoded input through a job and encodes its output into `output`.
+    typealias Handler = @Sendable (_ input: ArraySlice<UInt8>, _ output: BinaryEncoderCore) throws -> Void
 
     private var handlers: [String: Handler] = [:]
 
@@ -23,16 +23,16 @@ public struct JobRegistry: Sendable {
 
     /// Adds `job` under its name, replacing any job registered under the same name.
     public mutating func register<J: Job>(_ job: J) {
-        handlers[J.name] = { bytes, codec in
+        handlers[J.name] = { bytes, encoder in
             let input: J.Input
             do {
-                input = try codec.decode(J.Input.self, from: bytes)
+                input = try BinaryCodec.decode(J.Input.self, from: bytes)
             } catch {
                 throw WorkerSideError.protocolError("cannot decode input for \(J.name): \(error)")
             }
             let output = try job.run(input)
             do {
-                return try codec.encode(output)
+                try encoder.encodeValue(output, codingPath: [])
             } catch {
                 throw WorkerSideError.protocolError("cannot encode output of \(J.name): \(error)")
             }
@@ -53,17 +53,4 @@ public struct JobRegistry: Sendable {
 /// Failures a worker reports that are not the job's own errors.
 enum WorkerSideError: Error {
     case protocolError(String)
-}
-
-/// Encodes and decodes job inputs and outputs on the wire (see ``BinaryCodec``).
-final class WireCodec {
-    init() {}
-
-    func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        try BinaryCodec.encode(value)
-    }
-
-    func decode<T: Decodable>(_ type: T.Type, from bytes: ArraySlice<UInt8>) throws -> T {
-        try BinaryCodec.decode(type, from: bytes)
-    }
 }

@@ -145,7 +145,6 @@ public final class ProcessPool: Sendable {
             batch.setIdle(slot)
             slots.withLock { $0[slot] = worker }
         }
-        let codec = WireCodec()
         /// Chunks sent to the current worker and not yet answered, oldest first.
         var inFlight: [(indices: [Int], frameSize: Int)] = []
         var inFlightBytes = 0
@@ -191,18 +190,19 @@ public final class ProcessPool: Sendable {
                     }
                 }
                 guard let indices = batch.nextChunk(slot: slot, worker: worker!.pid) else { break }
-                var encoded: [[UInt8]] = []
+                var request = Wire.FrameBuilder(request: J.name)
                 var sendable: [Int] = []
+                sendable.reserveCapacity(indices.count)
                 for index in indices {
                     do {
-                        encoded.append(try codec.encode(batch.inputs[index]))
+                        try request.append { encoder in try encoder.encodeValue(batch.inputs[index], codingPath: []) }
                         sendable.append(index)
                     } catch {
                         batch.finish(index, .failure(ItemFailure(index: index, kind: .protocolError, message: "cannot encode input: \(error)")))
                     }
                 }
                 if sendable.isEmpty { continue }
-                let frame = Wire.runRequest(job: J.name, inputs: encoded)
+                let frame = request.finish()
                 // Never more unread bytes than the request pipe holds: then a write never blocks,
                 // and a worker blocked writing its reply can never deadlock against us.
                 let queuedBytes = inFlightBytes + outgoing.count
@@ -260,7 +260,7 @@ public final class ProcessPool: Sendable {
                 deathsWithoutProgress = 0
                 inFlight.removeFirst()
                 inFlightBytes -= head.frameSize
-                try deliver(payload, for: head.indices, seconds: seconds, batch: batch, codec: codec)
+                try deliver(payload, for: head.indices, seconds: seconds, batch: batch)
             } catch let error {
                 let pid = current.pid
                 let kind: ItemFailure.Kind
@@ -304,7 +304,7 @@ public final class ProcessPool: Sendable {
         }
     }
 
-    private func deliver<J: Job>(_ payload: [UInt8], for indices: [Int], seconds: Double, batch: ProcessBatch<J>, codec: WireCodec) throws(WireError) {
+    private func deliver<J: Job>(_ payload: [UInt8], for indices: [Int], seconds: Double, batch: ProcessBatch<J>) throws(WireError) {
         var reader = Wire.PayloadReader(payload)
         let count = try reader.uint32()
         guard count == indices.count else { throw .malformed("\(count) results for \(indices.count) inputs") }
@@ -316,7 +316,7 @@ public final class ProcessPool: Sendable {
             switch Wire.Status(rawValue: status) {
             case .ok:
                 do {
-                    outcomes.append(.success(try codec.decode(J.Output.self, from: body)))
+                    outcomes.append(.success(try BinaryCodec.decode(J.Output.self, from: body)))
                 } catch {
                     outcomes.append(.failure(ItemFailure(index: index, kind: .protocolError, message: "cannot decode output: \(error)")))
                 }
@@ -344,18 +344,20 @@ final class ProcessBatch<J: Job>: Sendable {
         /// Chunks to run before any new ones: work a dead worker never started, or a chunk being
         /// re-run item by item.
         var retry: [[Int]] = []
-        var outcomes: [Outcome<J.Output>?]
         var cancelled = false
         var busy: [Int: Int32] = [:]
     }
     private let state: Mutex<State>
+    /// Written outside the lock: each item is finished by exactly one driver (see ``OutcomeSlots``).
+    private let slots: OutcomeSlots<J.Output>
 
     init(inputs: [J.Input], chunkSize: Int, timeout: Double?, onEvent: ProgressHandler?) {
         self.inputs = inputs
         self.chunkSize = chunkSize
         self.timeout = timeout
         self.onEvent = onEvent
-        self.state = Mutex(State(outcomes: Array(repeating: nil, count: inputs.count)))
+        self.state = Mutex(State())
+        self.slots = OutcomeSlots(count: inputs.count)
     }
 
     var isCancelled: Bool { state.withLock { $0.cancelled } }
@@ -388,14 +390,13 @@ final class ProcessBatch<J: Job>: Sendable {
         finish([index], [outcome], seconds: seconds)
     }
 
-    /// Records a chunk's outcomes under one lock, then reports them.
+    /// Records a chunk's outcomes, then reports them.
     func finish(_ indices: [Int], _ outcomes: [Outcome<J.Output>], seconds: Double) {
-        state.withLock { state in
-            for (index, outcome) in zip(indices, outcomes) { state.outcomes[index] = outcome }
-        }
+        for position in indices.indices { slots.set(indices[position], outcomes[position]) }
         guard let onEvent else { return }
-        for (index, outcome) in zip(indices, outcomes) {
-            switch outcome {
+        for position in indices.indices {
+            let index = indices[position]
+            switch outcomes[position] {
             case .success: onEvent(.succeeded(index: index, seconds: seconds))
             case .failure(let failure): onEvent(.failed(failure))
             }
@@ -439,13 +440,8 @@ final class ProcessBatch<J: Job>: Sendable {
         }
     }
 
-    func outcomes() -> [Outcome<J.Output>] {
-        state.withLock { state in
-            state.outcomes.enumerated().map { index, outcome in
-                outcome ?? .failure(ItemFailure(index: index, kind: .cancelled, message: "cancelled before it ran"))
-            }
-        }
-    }
+    /// Read only once every driver has finished.
+    func outcomes() -> [Outcome<J.Output>] { slots.values() }
 }
 
 /// Hands out slot numbers to driver threads, blocking while all are taken.

@@ -74,7 +74,7 @@ public struct Runner: Sendable {
     /// time one finishes.
     private func mapAsync<J: Job>(_ job: J, _ inputs: [J.Input], onEvent: ProgressHandler?) async -> [Outcome<J.Output>] {
         await withTaskGroup(of: (Int, Outcome<J.Output>).self) { group in
-            var outcomes = [Outcome<J.Output>?](repeating: nil, count: inputs.count)
+            let outcomes = OutcomeSlots<J.Output>(count: inputs.count)
             var next = 0
             func startNext() {
                 let index = next
@@ -102,12 +102,10 @@ public struct Runner: Sendable {
             }
             while next < min(width, inputs.count) { startNext() }
             while let (index, outcome) = await group.next() {
-                outcomes[index] = outcome
+                outcomes.set(index, outcome)
                 if next < inputs.count { startNext() }
             }
-            return outcomes.enumerated().map { index, outcome in
-                outcome ?? .failure(ItemFailure(index: index, kind: .cancelled, message: "cancelled before it ran"))
-            }
+            return outcomes.values()
         }
     }
 }

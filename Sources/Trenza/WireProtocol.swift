@@ -37,34 +37,74 @@ enum Wire {
         return bytes
     }
 
-    static func runRequest(job: String, inputs: [[UInt8]]) -> [UInt8] {
-        var payload: [UInt8] = []
-        payload.reserveCapacity(8 + job.utf8.count + inputs.reduce(0) { $0 + 4 + $1.count })
-        appendUInt32(job.utf8.count, to: &payload)
-        payload.append(contentsOf: job.utf8)
-        appendUInt32(inputs.count, to: &payload)
-        for input in inputs {
-            appendUInt32(input.count, to: &payload)
-            payload.append(contentsOf: input)
-        }
-        return frame(kind: .run, payload: payload, magic: requestMagic)
-    }
-
-    static func resultsReply(_ results: [(Status, [UInt8])]) -> [UInt8] {
-        var payload: [UInt8] = []
-        appendUInt32(results.count, to: &payload)
-        for (status, body) in results {
-            payload.append(status.rawValue)
-            appendUInt32(body.count, to: &payload)
-            payload.append(contentsOf: body)
-        }
-        return frame(kind: .results, payload: payload, magic: replyMagic)
-    }
-
     static func appendUInt32(_ value: Int, to bytes: inout [UInt8]) {
         let v = UInt32(truncatingIfNeeded: value)
         bytes.append(UInt8(v >> 24)); bytes.append(UInt8((v >> 16) & 0xFF))
         bytes.append(UInt8((v >> 8) & 0xFF)); bytes.append(UInt8(v & 0xFF))
+    }
+
+    static func patchUInt32(_ value: Int, at offset: Int, in bytes: inout [UInt8]) {
+        let v = UInt32(truncatingIfNeeded: value)
+        bytes[offset] = UInt8(v >> 24); bytes[offset + 1] = UInt8((v >> 16) & 0xFF)
+        bytes[offset + 2] = UInt8((v >> 8) & 0xFF); bytes[offset + 3] = UInt8(v & 0xFF)
+    }
+
+    /// Builds one frame of length-prefixed entries in place: each value is encoded straight into
+    /// the frame, with no intermediate buffer per item.
+    ///
+    /// A run request is `name length · name · count · (length · input)*`; a results reply is
+    /// `count · (status · length · body)*`.
+    struct FrameBuilder {
+        private let core: BinaryEncoderCore
+        private let countOffset: Int
+        private(set) var count = 0
+
+        /// A run request for `job`.
+        init(request job: String) {
+            var bytes: [UInt8] = [Wire.requestMagic, Kind.run.rawValue, 0, 0, 0, 0]
+            Wire.appendUInt32(job.utf8.count, to: &bytes)
+            bytes.append(contentsOf: job.utf8)
+            countOffset = bytes.count
+            Wire.appendUInt32(0, to: &bytes)
+            core = BinaryEncoderCore(bytes: bytes)
+        }
+
+        /// A results reply.
+        init(reply: ()) {
+            var bytes: [UInt8] = [Wire.replyMagic, Kind.results.rawValue, 0, 0, 0, 0]
+            countOffset = bytes.count
+            Wire.appendUInt32(0, to: &bytes)
+            core = BinaryEncoderCore(bytes: bytes)
+        }
+
+        /// Appends an entry whose body `write` encodes into the frame, after a status byte when
+        /// one is given. If `write` throws, the frame is left as it was and the error rethrown.
+        mutating func append(status: Status? = nil, _ write: (BinaryEncoderCore) throws -> Void) rethrows {
+            let mark = core.bytes.count
+            if let status { core.bytes.append(status.rawValue) }
+            let lengthOffset = core.bytes.count
+            Wire.appendUInt32(0, to: &core.bytes)
+            do {
+                try write(core)
+            } catch {
+                core.bytes.removeSubrange(mark...)
+                throw error
+            }
+            Wire.patchUInt32(core.bytes.count - lengthOffset - 4, at: lengthOffset, in: &core.bytes)
+            count += 1
+        }
+
+        /// Appends an entry of raw bytes.
+        mutating func append(status: Status? = nil, bytes: some Sequence<UInt8>) {
+            append(status: status) { core in core.bytes.append(contentsOf: bytes) }
+        }
+
+        /// The finished frame.
+        func finish() -> [UInt8] {
+            Wire.patchUInt32(count, at: countOffset, in: &core.bytes)
+            Wire.patchUInt32(core.bytes.count - 6, at: 2, in: &core.bytes)
+            return core.bytes
+        }
     }
 
     /// Reads fields in order from a payload; throws on a short or inconsistent payload.

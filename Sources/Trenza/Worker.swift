@@ -54,7 +54,6 @@ public enum Worker {
             _exit(0)
         }
         let reader = FrameReader(fd: STDIN_FILENO)
-        let codec = WireCodec()
         while true {
             let frame: (Wire.Kind, [UInt8])
             do {
@@ -65,7 +64,7 @@ public enum Worker {
                 FileHandle.standardError.write(Data("trenza worker \(getpid()): \(error); exiting\n".utf8))
                 exit(70)
             }
-            let reply = results(of: frame, registry: registry, codec: codec)
+            let reply = results(of: frame, registry: registry)
             do {
                 try writeAll(replyFD, reply)
             } catch {
@@ -74,8 +73,8 @@ public enum Worker {
         }
     }
 
-    private static func results(of frame: (Wire.Kind, [UInt8]), registry: JobRegistry, codec: WireCodec) -> [UInt8] {
-        var results: [(Wire.Status, [UInt8])] = []
+    private static func results(of frame: (Wire.Kind, [UInt8]), registry: JobRegistry) -> [UInt8] {
+        var reply = Wire.FrameBuilder(reply: ())
         do {
             guard frame.0 == .run else { throw WireError.malformed("expected a run request") }
             var payload = Wire.PayloadReader(frame.1)
@@ -83,24 +82,24 @@ public enum Worker {
             let count = try payload.uint32()
             guard let handler = registry.handler(named: name) else {
                 let message = "job \"\(name)\" is not registered in this worker (known: \(registry.names.joined(separator: ", ")))"
-                return Wire.resultsReply(Array(repeating: (.protocolError, Array(message.utf8)), count: count))
+                for _ in 0..<count { reply.append(status: .protocolError, bytes: message.utf8) }
+                return reply.finish()
             }
-            results.reserveCapacity(count)
             for _ in 0..<count {
                 let input = try payload.slice(try payload.uint32())
                 do {
-                    results.append((.ok, try handler(input, codec)))
+                    try reply.append(status: .ok) { output in try handler(input, output) }
                 } catch WorkerSideError.protocolError(let message) {
-                    results.append((.protocolError, Array(message.utf8)))
+                    reply.append(status: .protocolError, bytes: message.utf8)
                 } catch {
-                    results.append((.jobError, Array(describe(error).utf8)))
+                    reply.append(status: .jobError, bytes: describe(error).utf8)
                 }
             }
         } catch {
             FileHandle.standardError.write(Data("trenza worker \(getpid()): bad request: \(error)\n".utf8))
             exit(70)
         }
-        return Wire.resultsReply(results)
+        return reply.finish()
     }
 
     /// Exits as soon as the parent process is gone (re-parented to init or a subreaper), even

@@ -156,7 +156,10 @@ struct WireProtocolTests {
     func framesThroughPipe() throws {
         let pipe = try ChildProcess.pipe()
         defer { close(pipe.read) }
-        let reply = Wire.resultsReply([(.ok, Array("42".utf8)), (.jobError, Array("bad".utf8))])
+        var builder = Wire.FrameBuilder(reply: ())
+        builder.append(status: .ok, bytes: "42".utf8)
+        builder.append(status: .jobError, bytes: "bad".utf8)
+        let reply = builder.finish()
         try writeAll(pipe.write, reply)
         try writeAll(pipe.write, Array("hello, world\n".utf8))
         close(pipe.write)
