@@ -42,6 +42,14 @@ public enum Worker {
         _ = fcntl(replyFD, F_SETFD, FD_CLOEXEC)
         dup2(STDERR_FILENO, STDOUT_FILENO)
         replyChannel = replyFD
+        // Likewise a job that reads stdin must not eat requests: it reads /dev/null.
+        let requestFD = dup(STDIN_FILENO)
+        _ = fcntl(requestFD, F_SETFD, FD_CLOEXEC)
+        let nullFD = open("/dev/null", O_RDONLY)
+        if nullFD >= 0 {
+            dup2(nullFD, STDIN_FILENO)
+            close(nullFD)
+        }
         // The parent decides what an interrupt means; a dead parent is noticed below.
         signal(SIGINT, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
@@ -53,7 +61,7 @@ public enum Worker {
         } catch {
             _exit(0)
         }
-        let reader = FrameReader(fd: STDIN_FILENO)
+        let reader = FrameReader(fd: requestFD)
         while true {
             let frame: (Wire.Kind, [UInt8])
             do {

@@ -16,12 +16,3 @@ struct EngineOptions: ParsableArguments {
         guard jobs <= 100_000 else { throw ValidationError("-j/--jobs \(jobs) is beyond the limit of 100000.") }
     }
 }
-
-/// `--json` and `--quiet`.
-struct OutputOptions: ParsableArguments {
-    @Flag(help: "Print a machine-readable summary on stdout instead of the text report.")
-    var json = false
-
-    @Flag(name: [.short, .long], help: "Print only failures and the final line.")
-    var quiet = false
-}
