@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Trenza", targets: ["Trenza"]),
         .library(name: "TrenzaLessons", targets: ["TrenzaLessons"]),
+        .library(name: "TrenzaImaging", targets: ["TrenzaImaging"]),
         .executable(name: "trenza", targets: ["trenza"]),
     ],
     dependencies: [
@@ -18,6 +19,14 @@ let package = Package(
         .target(
             name: "Trenza",
             dependencies: ["CTrenzaSystem", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "CTrenzaCodecs",
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+        ),
+        .target(
+            name: "TrenzaImaging",
+            dependencies: ["Trenza", "CTrenzaCodecs"]
         ),
         .target(
             name: "TrenzaLessons",
@@ -37,5 +46,6 @@ let package = Package(
         ),
         .testTarget(name: "TrenzaTests", dependencies: ["Trenza"]),
         .testTarget(name: "TrenzaCLITests", dependencies: ["Trenza"]),
+        .testTarget(name: "TrenzaImagingTests", dependencies: ["TrenzaImaging"]),
     ]
 )
