@@ -39,13 +39,18 @@ let package = Package(
         .executableTarget(
             name: "trenza",
             dependencies: [
-                "Trenza", "TrenzaLessons", "TrenzaBench",
+                "Trenza", "TrenzaImaging", "TrenzaLessons", "TrenzaBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "TrenzaTests", dependencies: ["Trenza"]),
         .testTarget(name: "TrenzaCLITests", dependencies: ["Trenza"]),
-        .testTarget(name: "TrenzaImagingTests", dependencies: ["TrenzaImaging"]),
+        .testTarget(
+            name: "TrenzaImagingTests",
+            dependencies: ["TrenzaImaging"],
+            // Python helpers the tests run under Pillow (scripts/with-pillow.sh) to make fixtures.
+            exclude: ["codec_fixtures.py", "pillow_parity.py"]
+        ),
     ]
 )

@@ -1,4 +1,5 @@
 import Trenza
+import TrenzaImaging
 import TrenzaLessons
 
 /// Every job a `trenza worker` process can run.
@@ -6,6 +7,7 @@ enum Jobs {
     static var all: JobRegistry {
         var registry = JobRegistry.builtIn
         registry.merge(Tour.jobs)
+        registry.register(ImageJob())
         return registry
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Trenza
 
 extension Engine: ExpressibleByArgument {}
@@ -8,8 +9,8 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: "Where the work runs: threads, processes or async.")
     var engine: Engine = .threads
 
-    @Option(name: [.customShort("j"), .long], help: "Width: threads, worker processes or tasks in flight at once.")
-    var jobs: Int = 2
+    @Option(name: [.customShort("j"), .long], help: "Width: threads, worker processes or tasks in flight at once (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
         guard jobs > 0 else { throw ValidationError("-j/--jobs must be at least 1 (got \(jobs)).") }

@@ -1,0 +1,240 @@
+/// An image filter that gives the same bytes as Pillow 12.0.0.
+///
+/// The kernel filters are Pillow's `ImageFilter` built-ins (`image.filter(ImageFilter.BLUR)` …),
+/// `grayscale` is `image.convert("L")`, and the four enhancers are `ImageEnhance`'s
+/// (`ImageEnhance.Contrast(image).enhance(factor)` …). Filters parse from short tokens such as
+/// `blur`, `edge_enhance` or `contrast=2.0`; ``description`` writes them back in that form.
+public enum ImageFilter: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// `ImageFilter.BLUR`: the 5×5 ring of 16 neighbours, averaged.
+    case blur
+    /// `ImageFilter.SHARPEN`.
+    case sharpen
+    /// `ImageFilter.CONTOUR`.
+    case contour
+    /// `ImageFilter.DETAIL`.
+    case detail
+    /// `ImageFilter.EDGE_ENHANCE`.
+    case edgeEnhance
+    /// `ImageFilter.EDGE_ENHANCE_MORE`.
+    case edgeEnhanceMore
+    /// `ImageFilter.EMBOSS`.
+    case emboss
+    /// `ImageFilter.FIND_EDGES`.
+    case findEdges
+    /// `ImageFilter.SMOOTH`.
+    case smooth
+    /// `ImageFilter.SMOOTH_MORE`.
+    case smoothMore
+    /// `convert("L")`: RGB and RGBA images become `L` (alpha is dropped); `L` stays as it is.
+    case grayscale
+    /// `ImageEnhance.Contrast`: 0 gives the mean grey, 1 the image, more stretches away from the mean.
+    case contrast(Float)
+    /// `ImageEnhance.Brightness`: 0 gives black, 1 the image.
+    case brightness(Float)
+    /// `ImageEnhance.Color`: 0 gives the greys, 1 the image.
+    case color(Float)
+    /// `ImageEnhance.Sharpness`: 0 gives the SMOOTH-filtered image, 1 the image, 2 a sharper one.
+    case sharpness(Float)
+
+    /// The factor `contrast` gets when its token has none.
+    public static let defaultContrast: Float = 1.5
+
+    /// Every filter name, in the order they are listed to users.
+    public static let names = [
+        "blur", "sharpen", "contour", "detail", "edge_enhance", "edge_enhance_more", "emboss",
+        "find_edges", "smooth", "smooth_more", "grayscale", "contrast", "brightness", "color",
+        "sharpness",
+    ]
+
+    /// How tokens are written: the names, `contrast[=F]`, and `=F` where a factor is required.
+    public static let usage = names.map { name in
+        switch name {
+        case "contrast": "contrast[=F]"
+        case "brightness", "color", "sharpness": "\(name)=F"
+        default: name
+        }
+    }.joined(separator: ", ")
+
+    /// The filter's name without its factor (`contrast`, `edge_enhance`), as used in file names.
+    public var name: String {
+        switch self {
+        case .blur: "blur"
+        case .sharpen: "sharpen"
+        case .contour: "contour"
+        case .detail: "detail"
+        case .edgeEnhance: "edge_enhance"
+        case .edgeEnhanceMore: "edge_enhance_more"
+        case .emboss: "emboss"
+        case .findEdges: "find_edges"
+        case .smooth: "smooth"
+        case .smoothMore: "smooth_more"
+        case .grayscale: "grayscale"
+        case .contrast: "contrast"
+        case .brightness: "brightness"
+        case .color: "color"
+        case .sharpness: "sharpness"
+        }
+    }
+
+    /// The enhancement factor, or nil for filters that take none.
+    public var factor: Float? {
+        switch self {
+        case .contrast(let f), .brightness(let f), .color(let f), .sharpness(let f): f
+        default: nil
+        }
+    }
+
+    /// The token that parses back to this filter: `blur`, `contrast=1.5`.
+    public var description: String {
+        if let factor { "\(name)=\(factor)" } else { name }
+    }
+
+    /// Parses one token: a name (`blur`, `edge_enhance`), optionally `=F` for `contrast` (default
+    /// 1.5) and necessarily for `brightness`, `color` and `sharpness`. Names ignore case and
+    /// surrounding spaces. The factor is read as a double and rounded to float, as Pillow does.
+    public static func parse(_ text: String) throws(ImageFilterParseError) -> ImageFilter {
+        let token = text.trimmingSpaces()
+        guard !token.isEmpty else { throw ImageFilterParseError(token: text, problem: .empty) }
+        let parts = token.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        let name = parts[0].trimmingSpaces().lowercased()
+        let value = parts.count > 1 ? parts[1].trimmingSpaces() : nil
+
+        let simple: ImageFilter? = switch name {
+        case "blur": .blur
+        case "sharpen": .sharpen
+        case "contour": .contour
+        case "detail": .detail
+        case "edge_enhance": .edgeEnhance
+        case "edge_enhance_more": .edgeEnhanceMore
+        case "emboss": .emboss
+        case "find_edges": .findEdges
+        case "smooth": .smooth
+        case "smooth_more": .smoothMore
+        case "grayscale": .grayscale
+        default: nil
+        }
+        if let simple {
+            guard value == nil else { throw ImageFilterParseError(token: token, problem: .unexpectedFactor) }
+            return simple
+        }
+
+        let make: (Float) -> ImageFilter
+        switch name {
+        case "contrast": make = ImageFilter.contrast
+        case "brightness": make = ImageFilter.brightness
+        case "color": make = ImageFilter.color
+        case "sharpness": make = ImageFilter.sharpness
+        default: throw ImageFilterParseError(token: token, problem: .unknownName)
+        }
+        guard let value else {
+            if name == "contrast" { return .contrast(defaultContrast) }
+            throw ImageFilterParseError(token: token, problem: .missingFactor)
+        }
+        // Python's float() then the C cast to float; a direct Float parse could round differently.
+        guard let double = Double(value), double.isFinite, Float(double).isFinite else {
+            throw ImageFilterParseError(token: token, problem: .badFactor)
+        }
+        return make(Float(double))
+    }
+
+    /// Parses a comma-separated list (`blur,contrast=2,grayscale`), applied later in that order.
+    public static func parseList(_ text: String) throws(ImageFilterParseError) -> [ImageFilter] {
+        guard !text.trimmingSpaces().isEmpty else {
+            throw ImageFilterParseError(token: text, problem: .emptyList)
+        }
+        var filters: [ImageFilter] = []
+        for token in text.split(separator: ",", omittingEmptySubsequences: false) {
+            // An empty item is reported with the whole list, which shows where it is.
+            guard !token.trimmingSpaces().isEmpty else {
+                throw ImageFilterParseError(token: text, problem: .empty)
+            }
+            filters.append(try parse(String(token)))
+        }
+        return filters
+    }
+
+    /// The filtered image. Kernel filters and enhancers keep the mode; `grayscale` gives `L`.
+    ///
+    /// Factors are meant to be finite (``parse(_:)`` rejects others); a NaN or infinite one gives
+    /// some image without trapping, where Pillow's result is undefined.
+    public func apply(to image: Image) -> Image {
+        switch self {
+        case .blur: convolve(image, BlurKernel.self)
+        case .sharpen: convolve(image, SharpenKernel.self)
+        case .contour: convolve(image, ContourKernel.self)
+        case .detail: filterDetail(image)
+        case .edgeEnhance: convolve(image, EdgeEnhanceKernel.self)
+        case .edgeEnhanceMore: convolve(image, EdgeEnhanceMoreKernel.self)
+        case .emboss: convolve(image, EmbossKernel.self)
+        case .findEdges: convolve(image, FindEdgesKernel.self)
+        case .smooth: convolve(image, SmoothKernel.self)
+        case .smoothMore: convolve(image, SmoothMoreKernel.self)
+        case .grayscale: image.grayscale()
+        case .contrast(let f): image.enhancingContrast(f)
+        case .brightness(let f): image.enhancingBrightness(f)
+        case .color(let f): image.enhancingColor(f)
+        case .sharpness(let f): image.enhancingSharpness(f)
+        }
+    }
+
+    /// Decodes the token form (`"contrast=1.5"`).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        do {
+            self = try ImageFilter.parse(try container.decode(String.self))
+        } catch let error as ImageFilterParseError {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
+        }
+    }
+
+    /// Encodes the token form (`"contrast=1.5"`), which is what people write in job files.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// Why a filter token did not parse; ``description`` names the token and lists the valid ones.
+public struct ImageFilterParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Problem: Sendable, Equatable {
+        case emptyList, empty, unknownName, unexpectedFactor, missingFactor, badFactor
+    }
+
+    /// The offending token (the whole text for `emptyList`).
+    public let token: String
+    public let problem: Problem
+
+    public init(token: String, problem: Problem) {
+        self.token = token
+        self.problem = problem
+    }
+
+    public var description: String {
+        let what = switch problem {
+        case .emptyList: "no filters given"
+        case .empty: "empty filter name in \"\(token)\""
+        case .unknownName: "unknown filter \"\(token)\""
+        case .unexpectedFactor: "filter \"\(token)\" takes no factor"
+        case .missingFactor: "filter \"\(token)\" needs a factor, e.g. \"\(token)=1.5\""
+        case .badFactor: "bad factor in \"\(token)\": expected a finite number"
+        }
+        return "\(what); valid filters: \(ImageFilter.usage)"
+    }
+}
+
+extension Image {
+    /// The image after each filter in turn, first to last.
+    public func applying(_ filters: [ImageFilter]) -> Image {
+        filters.reduce(self) { image, filter in filter.apply(to: image) }
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs (no Foundation in this module).
+    fileprivate func trimmingSpaces() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isSpace($0) }),
+              let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}

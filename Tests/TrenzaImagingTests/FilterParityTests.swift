@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+import TrenzaImaging
+
+/// Compares every filter with Pillow 12.0.0 itself, byte for byte: `pillow_parity.py` (run through
+/// scripts/with-pillow.sh, which installs the pinned Pillow in a private venv on first use) writes
+/// test images and Pillow's results; each case is replayed here with TrenzaImaging.
+///
+/// Needs python3 and, the first time, PyPI. Set TRENZA_SKIP_PILLOW_PARITY=1 to skip it where
+/// neither is available; otherwise a missing Pillow is a failure, not a silent pass.
+@Suite("Filter parity with Pillow")
+struct FilterParityTests {
+    struct Manifest: Decodable {
+        struct Case: Decodable {
+            let label: String
+            let width: Int
+            let height: Int
+            let mode: String
+            let input: String
+            let filters: String
+            let output: String
+            let outputMode: String
+        }
+
+        let pillow: String
+        let cases: [Case]
+    }
+
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var skipped: Bool { ProcessInfo.processInfo.environment["TRENZA_SKIP_PILLOW_PARITY"] == "1" }
+
+    @Test("every filter and pipeline gives Pillow's bytes", .disabled(if: skipped, "TRENZA_SKIP_PILLOW_PARITY=1"))
+    func matchesPillow() throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("trenza-filter-parity-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try runPillow(writingTo: directory)
+
+        let manifest = try JSONDecoder().decode(
+            Manifest.self, from: Data(contentsOf: directory.appendingPathComponent("manifest.json")))
+        #expect(manifest.pillow == "12.0.0")
+        #expect(manifest.cases.count > 100)
+
+        var inputs: [String: Image] = [:]
+        var failures = 0
+        for item in manifest.cases {
+            let mode = try #require(Image.Mode(rawValue: item.mode), "unexpected mode \(item.mode)")
+            let input: Image
+            if let cached = inputs[item.input] {
+                input = cached
+            } else {
+                let bytes = try [UInt8](Data(contentsOf: directory.appendingPathComponent(item.input)))
+                input = Image(width: item.width, height: item.height, mode: mode, pixels: bytes)
+                inputs[item.input] = input
+            }
+            let expected = try [UInt8](Data(contentsOf: directory.appendingPathComponent(item.output)))
+            let result = input.applying(try ImageFilter.parseList(item.filters))
+
+            let what = "\(item.filters) on \(item.label)"
+            guard result.mode.rawValue == item.outputMode, result.pixels.count == expected.count else {
+                Issue.record("\(what): got a \(result.mode.rawValue) image of \(result.pixels.count) bytes, Pillow a \(item.outputMode) one of \(expected.count)")
+                failures += 1
+                continue
+            }
+            if let index = result.pixels.indices.first(where: { result.pixels[$0] != expected[$0] }) {
+                let bands = result.mode.bands
+                let pixel = index / bands
+                let differing = zip(result.pixels, expected).count(where: { $0 != $1 })
+                Issue.record("""
+                    \(what): \(differing) bytes differ; first at byte \(index) (x \(pixel % item.width), \
+                    y \(pixel / item.width), band \(index % bands)): Trenza \(result.pixels[index]), Pillow \(expected[index])
+                    """)
+                failures += 1
+            }
+            if failures >= 20 { Issue.record("stopping after 20 mismatching cases"); break }
+        }
+    }
+
+    /// Runs the Python side; its stderr is shown on failure.
+    private func runPillow(writingTo directory: URL) throws {
+        let process = Process()
+        process.executableURL = Self.repositoryRoot.appendingPathComponent("scripts/with-pillow.sh")
+        process.arguments = [
+            Self.repositoryRoot.appendingPathComponent("Tests/TrenzaImagingTests/pillow_parity.py").path,
+            directory.path,
+        ]
+        process.currentDirectoryURL = Self.repositoryRoot
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, """
+            pillow_parity.py failed (status \(process.terminationStatus)); it needs python3 and PyPI \
+            for the first run, or TRENZA_SKIP_PILLOW_PARITY=1 to skip: \
+            \(String(decoding: message, as: UTF8.self))
+            """)
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import Testing
+@testable import TrenzaImaging
+
+@Suite("Filters")
+struct FilterTests {
+    static let kernelFilters: [ImageFilter] = [
+        .blur, .sharpen, .contour, .detail, .edgeEnhance, .edgeEnhanceMore, .emboss, .findEdges,
+        .smooth, .smoothMore,
+    ]
+
+    /// Deterministic bytes: `spread` limits how far values stray from 128, so that narrow ranges
+    /// (where DETAIL and SMOOTH_MORE most often hit their float-decided sums) are covered too.
+    static func noise(width: Int, height: Int, mode: Image.Mode, seed: UInt64, spread: Int = 256) -> Image {
+        var state = seed
+        let pixels = (0..<(width * height * mode.bands)).map { _ -> UInt8 in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let r = Int(truncatingIfNeeded: state >> 33) % spread
+            return UInt8(clamping: spread >= 256 ? r : 128 - spread / 2 + r)
+        }
+        return Image(width: width, height: height, mode: mode, pixels: pixels)
+    }
+
+    // MARK: kernels, by hand
+
+    @Test("3×3: FIND_EDGES and EMBOSS on the centre pixel; the kernel is flipped vertically")
+    func threeByThree() {
+        let image = Image(width: 3, height: 3, mode: .l, pixels: [10, 20, 30, 40, 50, 60, 70, 80, 90])
+        // 8·50 − (10+20+30+40+60+70+80+90) = 0.
+        #expect(ImageFilter.findEdges.apply(to: image).pixels == [10, 20, 30, 40, 0, 60, 70, 80, 90])
+        // EMBOSS's −1 is kernel row 0, column 0, which meets the row *below*, left: 128 + 50 − 70.
+        #expect(ImageFilter.emboss.apply(to: image).pixels == [10, 20, 30, 40, 108, 60, 70, 80, 90])
+        // 0.5 + (5·50 + 400) / 13 = 50.5.
+        #expect(ImageFilter.smooth.apply(to: image) == image)
+        // CONTOUR: 255 + 0, clipped.
+        #expect(ImageFilter.contour.apply(to: image).pixels[4] == 255)
+    }
+
+    @Test("5×5: BLUR averages the outer ring of 16, SMOOTH_MORE weighs the centre 44/100")
+    func fiveByFive() {
+        var pixels = [UInt8](repeating: 0, count: 25)
+        pixels[0] = 255; pixels[4] = 255; pixels[20] = 255; pixels[24] = 255
+        pixels[2] = 100
+        pixels[12] = 50
+        let image = Image(width: 5, height: 5, mode: .l, pixels: pixels)
+        var blurred = pixels
+        blurred[12] = 70  // 0.5 + (4·255 + 100) / 16 = 70.5
+        #expect(ImageFilter.blur.apply(to: image).pixels == blurred)
+        var smoothed = pixels
+        smoothed[12] = 33  // 0.5 + (4·255 + 100 + 44·50) / 100 = 33.7
+        #expect(ImageFilter.smoothMore.apply(to: image).pixels == smoothed)
+    }
+
+    @Test("the border (1 px for 3×3, 2 px for 5×5) is copied, in every band", arguments: kernelFilters)
+    func borderCopied(filter: ImageFilter) {
+        let image = Self.noise(width: 9, height: 7, mode: .rgba, seed: 7)
+        let result = filter.apply(to: image)
+        let margin = [.blur, .smoothMore].contains(filter) ? 2 : 1
+        for y in 0..<image.height {
+            for x in 0..<image.width
+            where x < margin || y < margin || x >= image.width - margin || y >= image.height - margin {
+                #expect(result[x, y] == image[x, y], "\(filter) at (\(x), \(y))")
+            }
+        }
+        #expect(result != image)
+    }
+
+    @Test("an image smaller than the kernel comes back unchanged", arguments: kernelFilters)
+    func smallerThanKernel(filter: ImageFilter) {
+        let size = [.blur, .smoothMore].contains(filter) ? 5 : 3
+        for (width, height) in [(size - 1, 9), (9, size - 1), (0, 0), (1, 1)] {
+            let image = Self.noise(width: width, height: height, mode: .rgb, seed: 3)
+            #expect(filter.apply(to: image) == image)
+        }
+    }
+
+    @Test("integer forms equal Pillow's float32 arithmetic", arguments: kernelFilters)
+    func integerFormsMatchFloats(filter: ImageFilter) throws {
+        let kernel = try #require(Self.pillowKernel(filter))
+        for (seed, spread) in [(1, 256), (2, 256), (3, 40), (4, 12), (5, 3), (6, 1)] as [(UInt64, Int)] {
+            for mode in Image.Mode.allCases {
+                let image = Self.noise(width: 41, height: 37, mode: mode, seed: seed, spread: spread)
+                #expect(filter.apply(to: image) == convolveWithPillowFloats(image, kernel),
+                        "\(filter) \(mode) seed \(seed) spread \(spread)")
+            }
+        }
+    }
+
+    static func pillowKernel(_ filter: ImageFilter) -> PillowKernel? {
+        switch filter {
+        case .blur: .blur
+        case .sharpen: .sharpen
+        case .contour: .contour
+        case .detail: .detail
+        case .edgeEnhance: .edgeEnhance
+        case .edgeEnhanceMore: .edgeEnhanceMore
+        case .emboss: .emboss
+        case .findEdges: .findEdges
+        case .smooth: .smooth
+        case .smoothMore: .smoothMore
+        default: nil
+        }
+    }
+
+    @Test("the branch-free clip truncates exactly like Pillow's clip8")
+    func clipMatchesPillow() {
+        func clip8(_ v: Float) -> UInt8 { v <= 0 ? 0 : v >= 255 ? 255 : UInt8(v) }
+        var values: [Float] = [-.infinity, .infinity, -0.0, 0, .leastNonzeroMagnitude, 1e9, -1e9]
+        for k in -1024...(256 * 1024) { values.append(Float(k) / 1024) }
+        for n in -1...257 {
+            let v = Float(n)
+            values += [v.nextDown, v.nextUp, (v + 0.5).nextDown, v + 0.5, (v + 0.5).nextUp]
+        }
+        for v in values where clipToByte(v) != clip8(v) {
+            Issue.record("clipToByte(\(v)) = \(clipToByte(v)), clip8 = \(clip8(v))")
+        }
+        #expect(clipToByte(.nan) == 0)
+    }
+
+    // MARK: grayscale and enhancers, by hand
+
+    @Test("grayscale is (R·19595 + G·38470 + B·7471 + 0x8000) >> 16, alpha dropped")
+    func grayscale() {
+        let rgb = Image(width: 5, height: 1, mode: .rgb,
+                        pixels: [255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255, 100, 150, 200])
+        let grey = ImageFilter.grayscale.apply(to: rgb)
+        #expect(grey.mode == .l)
+        #expect(grey.pixels == [76, 150, 29, 255, 141])
+        let rgba = Image(width: 1, height: 1, mode: .rgba, pixels: [100, 150, 200, 7])
+        #expect(ImageFilter.grayscale.apply(to: rgba).pixels == [141])
+        let l = Image(width: 2, height: 1, mode: .l, pixels: [3, 4])
+        #expect(ImageFilter.grayscale.apply(to: l) == l)
+    }
+
+    @Test("contrast and brightness blend with the mean grey or black, clip, truncate, keep alpha")
+    func enhancers() {
+        let l = Image(width: 2, height: 1, mode: .l, pixels: [100, 200])  // mean 150
+        #expect(ImageFilter.contrast(1.5).apply(to: l).pixels == [75, 225])
+        #expect(ImageFilter.contrast(3).apply(to: l).pixels == [0, 255])
+        #expect(ImageFilter.contrast(0).apply(to: l).pixels == [150, 150])
+        #expect(ImageFilter.brightness(1.7).apply(to: l).pixels == [170, 255])
+        #expect(ImageFilter.brightness(0.33).apply(to: l).pixels == [33, 66])
+
+        // Mean of the greys 255·… : (76 + 150) / 2 = 113; alpha is left alone.
+        let rgba = Image(width: 2, height: 1, mode: .rgba, pixels: [255, 0, 0, 9, 0, 255, 0, 200])
+        #expect(ImageFilter.contrast(2).apply(to: rgba).pixels == [255, 0, 0, 9, 0, 255, 0, 200])
+        #expect(ImageFilter.contrast(0.5).apply(to: rgba).pixels == [184, 56, 56, 9, 56, 184, 56, 200])
+        // Colour 0 is the grey in every colour band.
+        #expect(ImageFilter.color(0).apply(to: rgba).pixels == [76, 76, 76, 9, 150, 150, 150, 200])
+        #expect(ImageFilter.sharpness(3).apply(to: rgba) == rgba)  // nothing to smooth in 2×1
+    }
+
+    @Test("enhancers keep alpha, and non-finite factors do not trap", arguments: [
+        ImageFilter.contrast(2.2), .brightness(0.4), .color(-1), .sharpness(5), .contrast(.nan), .color(.infinity),
+    ])
+    func alphaKept(filter: ImageFilter) {
+        let image = Self.noise(width: 7, height: 6, mode: .rgba, seed: 5)
+        let result = filter.apply(to: image)
+        #expect(result.mode == .rgba)
+        #expect(Swift.stride(from: 3, to: image.pixels.count, by: 4).allSatisfy { result.pixels[$0] == image.pixels[$0] })
+    }
+
+    @Test("filters apply in order; grayscale turns the rest of the pipeline into L")
+    func pipeline() throws {
+        let image = Self.noise(width: 20, height: 10, mode: .rgb, seed: 11)
+        let filters = try ImageFilter.parseList("blur, contrast ,grayscale")
+        #expect(filters == [.blur, .contrast(1.5), .grayscale])
+        let result = image.applying(filters)
+        #expect(result.mode == .l)
+        #expect(result == ImageFilter.grayscale.apply(to: ImageFilter.contrast(1.5).apply(to: ImageFilter.blur.apply(to: image))))
+        #expect(image.applying([]) == image)
+    }
+
+    // MARK: parsing
+
+    @Test("tokens parse, and print back to themselves", arguments: [
+        ("blur", ImageFilter.blur), ("EDGE_ENHANCE_MORE", .edgeEnhanceMore), ("find_edges", .findEdges),
+        ("smooth_more", .smoothMore), ("grayscale", .grayscale), ("contrast", .contrast(1.5)),
+        ("contrast=2.5", .contrast(2.5)), ("brightness=1.7", .brightness(1.7)), ("color=-0.5", .color(-0.5)),
+        (" sharpness = 2 ", .sharpness(2)),
+    ])
+    func parses(token: String, filter: ImageFilter) throws {
+        #expect(try ImageFilter.parse(token) == filter)
+        #expect(try ImageFilter.parse(filter.description) == filter)
+    }
+
+    @Test("bad tokens name the token and list the valid filters", arguments: [
+        ("blurr", ImageFilterParseError.Problem.unknownName), ("brightness", .missingFactor),
+        ("color", .missingFactor), ("blur=2", .unexpectedFactor), ("contrast=abc", .badFactor),
+        ("contrast=", .badFactor), ("sharpness=inf", .badFactor), ("contrast=1e99", .badFactor), ("", .empty),
+    ])
+    func rejects(token: String, problem: ImageFilterParseError.Problem) {
+        #expect {
+            try ImageFilter.parse(token)
+        } throws: { error in
+            guard let error = error as? ImageFilterParseError else { return false }
+            return error.problem == problem && error.description.contains("\"\(token)")
+                && error.description.contains("edge_enhance_more, emboss") && error.description.contains("contrast[=F]")
+        }
+    }
+
+    @Test("lists reject empty items and empty text")
+    func rejectsEmptyItems() {
+        #expect(throws: ImageFilterParseError(token: "blur,,smooth", problem: .empty)) {
+            try ImageFilter.parseList("blur,,smooth")
+        }
+        #expect(throws: ImageFilterParseError(token: " ", problem: .emptyList)) { try ImageFilter.parseList(" ") }
+    }
+
+    @Test("Codable uses the token form")
+    func codable() throws {
+        let filters: [ImageFilter] = [.contrast(0.3), .brightness(1.7), .emboss, .edgeEnhance]
+        let json = try JSONEncoder().encode(filters)
+        #expect(String(decoding: json, as: UTF8.self) == #"["contrast=0.3","brightness=1.7","emboss","edge_enhance"]"#)
+        #expect(try JSONDecoder().decode([ImageFilter].self, from: json) == filters)
+        #expect(throws: (any Error).self) { try JSONDecoder().decode([ImageFilter].self, from: Data(#"["blurr"]"#.utf8)) }
+    }
+}
