@@ -45,7 +45,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TrenzaTests", dependencies: ["Trenza"]),
-        .testTarget(name: "TrenzaCLITests", dependencies: ["Trenza"]),
+        .testTarget(name: "TrenzaCLITests", dependencies: ["Trenza", "TrenzaImaging"]),
         .testTarget(
             name: "TrenzaImagingTests",
             dependencies: ["TrenzaImaging"],

@@ -26,8 +26,9 @@ public struct ProgressBar: Sendable {
             fields.append("ETA \(Self.clock(remaining))")
         }
         let text = fields.joined(separator: "  ")
-        let barWidth = columns - text.count - 4 >= 30 ? 30 : columns - text.count - 4
-        guard barWidth >= 10 else { return String(text.prefix(columns)) }
+        // A fixed width keeps the bar still while the figures beside it change length.
+        let barWidth = 24
+        guard columns - text.count - 4 >= barWidth else { return String(text.prefix(columns)) }
         let filled = Int((fraction * Double(barWidth)).rounded(.down))
         return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: barWidth - filled) + "]  " + text
     }
@@ -92,20 +93,21 @@ public final class ProgressReporter: Sendable {
     /// Folds in one event; a handler for ``Runner/map(_:_:onEvent:)``.
     public func record(_ event: ProgressEvent) {
         let now = clock()
-        let output: Output? = state.withLock { state in
+        // The sink runs under the lock too, so lines come out in the order the tally moved.
+        state.withLock { state in
             state.tally.record(event)
             let elapsed = now - start
             if interactive {
-                guard now - state.lastDraw >= 0.1 || state.tally.finished == state.tally.total else { return nil }
+                guard now - state.lastDraw >= 0.1 || state.tally.finished == state.tally.total else { return }
                 state.lastDraw = now
-                return .redraw(bar.render(state.tally, elapsed: elapsed, columns: columns))
+                sink(.redraw(bar.render(state.tally, elapsed: elapsed, columns: columns)))
+                return
             }
             let tenth = state.tally.total > 0 ? state.tally.finished * 10 / state.tally.total : 10
-            guard tenth > state.lastTenth else { return nil }
+            guard tenth > state.lastTenth else { return }
             state.lastTenth = tenth
-            return .line(bar.render(state.tally, elapsed: elapsed, columns: columns))
+            sink(.line(bar.render(state.tally, elapsed: elapsed, columns: columns)))
         }
-        if let output { sink(output) }
     }
 
     /// The counts so far.
