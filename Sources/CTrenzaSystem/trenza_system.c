@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,4 +27,10 @@ int trenza_set_thread_name(const char *name) {
 
 int trenza_thread_name(char *buffer, int size) {
     return pthread_getname_np(pthread_self(), buffer, (size_t)size);
+}
+
+void trenza_keep_large_buffers(void) {
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    mallopt(M_TOP_PAD, 64 << 20);
 }

@@ -6,6 +6,7 @@ import TrenzaLessons
 @main
 enum Entry {
     static func main() async {
+        MemoryTuning.keepLargeBuffers()
         // A worker process or a lesson's helper process serves its role and never returns; this
         // comes before anything else, like Python's `if __name__ == "__main__"`.
         Worker.serveIfRequested(Jobs.all)

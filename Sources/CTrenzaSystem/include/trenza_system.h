@@ -20,4 +20,8 @@ int trenza_set_thread_name(const char *name);
 /// Copies the calling thread's name into `buffer`; 0 on success.
 int trenza_thread_name(char *buffer, int size);
 
+/// Tells glibc's malloc to keep freed blocks up to 256 MiB in the heap rather than unmapping
+/// them (see MemoryTuning.keepLargeBuffers in Swift).
+void trenza_keep_large_buffers(void);
+
 #endif
