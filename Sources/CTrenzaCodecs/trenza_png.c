@@ -190,7 +190,7 @@ static void write_to_memory(png_structp png, png_bytep bytes, size_t count) {
 static void flush_nothing(png_structp png) { (void)png; }
 
 trenza_codec_code trenza_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
-                                    int channels, trenza_codec_buffer *out,
+                                    int channels, int compression_level, trenza_codec_buffer *out,
                                     trenza_codec_status *status) {
     trenza_status_ok(status);
     *out = (trenza_codec_buffer){0};
@@ -224,6 +224,7 @@ trenza_codec_code trenza_png_encode(const uint8_t *pixels, uint32_t width, uint3
     png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);  // as when reading
     png_set_IHDR(png, info, width, height, 8, colour, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_compression_level(png, compression_level);
     png_write_info(png, info);
     size_t stride = (size_t)width * channels;
     for (uint32_t y = 0; y < height; y++)

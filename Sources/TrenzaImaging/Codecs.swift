@@ -93,8 +93,15 @@ public enum ImageCodec {
         return (image, format)
     }
 
-    /// Encodes an 8-bit `L`, `RGB` or `RGBA` image as a PNG (lossless, default zlib level).
-    public static func encodePNG(_ image: Image) throws(ImageError) -> [UInt8] {
+    /// Pillow's default zlib level for PNG.
+    public static let defaultPNGCompression = 6
+
+    /// Encodes an 8-bit `L`, `RGB` or `RGBA` image as a PNG (lossless) at zlib `compression`
+    /// level 0…9: lower is faster and larger (deflate dominates PNG encoding of photographs).
+    public static func encodePNG(_ image: Image, compression: Int = defaultPNGCompression) throws(ImageError) -> [UInt8] {
+        guard (0...9).contains(compression) else {
+            throw ImageError("PNG compression must be 0…9, got \(compression)")
+        }
         guard image.width > 0, image.height > 0 else {
             throw ImageError("cannot write an empty \(image.width)×\(image.height) image as PNG")
         }
@@ -103,7 +110,7 @@ public enum ImageCodec {
         }
         return try encodeWith(image, format: "PNG") { pixels, out, status in
             trenza_png_encode(pixels, UInt32(image.width), UInt32(image.height), Int32(image.bands),
-                              out, status)
+                              Int32(compression), out, status)
         }
     }
 
@@ -131,12 +138,13 @@ public enum ImageCodec {
         }
     }
 
-    /// Encodes `image` in `format`; `quality` (1…100) only matters for JPEG.
+    /// Encodes `image` in `format`; `quality` (1…100) only matters for JPEG, `compression`
+    /// (0…9) only for PNG.
     public static func encode(
-        _ image: Image, as format: ImageFormat, quality: Int = 75
+        _ image: Image, as format: ImageFormat, quality: Int = 75, compression: Int = defaultPNGCompression
     ) throws(ImageError) -> [UInt8] {
         switch format {
-        case .png: try encodePNG(image)
+        case .png: try encodePNG(image, compression: compression)
         case .jpeg: try encodeJPEG(image, quality: quality)
         }
     }

@@ -10,16 +10,20 @@ public struct ImageTask: Codable, Sendable, Equatable {
     public var format: ImageFormat?
     /// JPEG quality, 1…100.
     public var quality: Int
+    /// PNG zlib level, 0…9.
+    public var pngCompression: Int
     /// The decompression-bomb limit.
     public var maxPixels: Int
 
     public init(source: String, destinationFolder: String, filters: [ImageFilter], format: ImageFormat? = nil,
-                quality: Int = 75, maxPixels: Int = ImageCodec.defaultMaxPixels) {
+                quality: Int = 75, pngCompression: Int = ImageCodec.defaultPNGCompression,
+                maxPixels: Int = ImageCodec.defaultMaxPixels) {
         self.source = source
         self.destinationFolder = destinationFolder
         self.filters = filters
         self.format = format
         self.quality = quality
+        self.pngCompression = pngCompression
         self.maxPixels = maxPixels
     }
 
@@ -84,7 +88,7 @@ public struct ImageJob: Job {
         let format = task.format ?? decoded.format
         let encoded: [UInt8]
         do {
-            encoded = try format == .png ? ImageCodec.encodePNG(filtered) : ImageCodec.encodeJPEG(filtered, quality: task.quality)
+            encoded = try ImageCodec.encode(filtered, as: format, quality: task.quality, compression: task.pngCompression)
         } catch {
             throw JobError("\(name): \(error.message)")
         }

@@ -44,6 +44,9 @@ struct ImagesCommand: AsyncParsableCommand {
     @Option(help: "JPEG quality, 1–100.")
     var quality = 75
 
+    @Option(help: "PNG zlib level, 0–9: lower is faster and larger (6 is Pillow's default).")
+    var pngCompression = ImageCodec.defaultPNGCompression
+
     @Option(help: "Refuse images with more pixels than this (decompression-bomb guard).")
     var maxPixels = ImageCodec.defaultMaxPixels
 
@@ -84,6 +87,7 @@ struct ImagesCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be between 1 and 100.") }
+        guard (0...9).contains(pngCompression) else { throw ValidationError("--png-compression must be between 0 and 9.") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1.") }
         guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive.") }
     }
@@ -127,7 +131,8 @@ struct ImagesCommand: AsyncParsableCommand {
             throw ValidationError("cannot create the output folder \(folder): \(error.localizedDescription)")
         }
         let tasks = paths.map {
-            ImageTask(source: $0, destinationFolder: folder, filters: filters, format: format, quality: quality, maxPixels: maxPixels)
+            ImageTask(source: $0, destinationFolder: folder, filters: filters, format: format, quality: quality,
+                      pngCompression: pngCompression, maxPixels: maxPixels)
         }
         let progress = Terminal.progressReporter(total: tasks.count, unit: "images")
         let runner = Runner(engine: engine, width: self.engine.jobs, options: .init(chunkSize: batchSize))
@@ -185,7 +190,7 @@ struct ImagesCommand: AsyncParsableCommand {
         let progress = Terminal.progressReporter(total: count, unit: "images")
         for number in 0..<count {
             let image = SampleImages.generate(width: width, height: height, seed: seed &+ UInt64(number))
-            let bytes = chosen == .png ? try ImageCodec.encodePNG(image) : try ImageCodec.encodeJPEG(image, quality: quality)
+            let bytes = try ImageCodec.encode(image, as: chosen, quality: quality, compression: pngCompression)
             let path = URL(fileURLWithPath: folder).appendingPathComponent(String(format: "sample_%03d.%@", number + 1, chosen.fileExtension)).path
             try AtomicFile.write(bytes, to: path)
             if !quiet { progress.record(.succeeded(index: number, seconds: 0)) }

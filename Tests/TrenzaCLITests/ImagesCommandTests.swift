@@ -106,6 +106,7 @@ struct ImagesCommandTests {
         (["images", "in", "-o", "out", "--filters", "blur,blurry"], "blurry"),
         (["images", "in", "-o", "out", "--filters", "brightness"], "brightness"),
         (["images", "in", "-o", "out", "--filters", "blur", "--quality", "0"], "--quality"),
+        (["images", "in", "-o", "out", "--filters", "blur", "--png-compression", "10"], "--png-compression"),
         (["images", "--generate", "3"], "exactly one folder"),
         (["images", "--generate", "3", "x", "--size", "big"], "--size"),
     ])

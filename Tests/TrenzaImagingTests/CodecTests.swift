@@ -191,6 +191,12 @@ struct CodecTests {
         let decoded = try ImageCodec.decode(encoded)
         #expect(decoded.format == .png)
         #expect(decoded.image == picture)
+        // Every zlib level is lossless; only the size changes.
+        for level in [0, 1, 9] {
+            #expect(try ImageCodec.decode(try ImageCodec.encodePNG(picture, compression: level)).image == picture)
+        }
+        #expect(try ImageCodec.encodePNG(picture, compression: 0).count > encoded.count)
+        #expect(throws: ImageError.self) { _ = try ImageCodec.encodePNG(picture, compression: 10) }
 
         let fixtures = try CodecFixtures.load()
         let pillow = try #require(fixtures.manifest.ours["ours-png-\(mode.rawValue)"])

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Trenza
 
@@ -72,8 +73,14 @@ struct ProcessPoolTests {
         _ = await pool.map(ProbeJob(), [.echo(0), .echo(1), .echo(2), .echo(3)])
         let warm = pool.workerProcessIDs
         #expect(warm.count == 2)
-        let task = Task { await pool.map(ProbeJob(), (0..<4).map { _ in ProbeJob.Action.hang }) }
-        try await Task.sleep(for: .milliseconds(200))
+        let started = Mutex(0)
+        let task = Task {
+            await pool.map(ProbeJob(), (0..<4).map { _ in ProbeJob.Action.hang }) { event in
+                if case .started = event { started.withLock { $0 += 1 } }
+            }
+        }
+        // Both workers hold work once all four items are out (two queued at each).
+        while started.withLock({ $0 }) < 4 { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
         let outcomes = await task.value
         #expect(outcomes.allSatisfy { $0.failure?.kind == .cancelled })

@@ -74,10 +74,10 @@ trenza_codec_code trenza_png_decoder_read(trenza_png_decoder *decoder, uint8_t *
 
 void trenza_png_decoder_close(trenza_png_decoder *decoder);
 
-/// Encodes 8-bit pixels (1, 3 or 4 channels, rows without padding) as a PNG with the default
-/// zlib compression. On success `out` owns the bytes.
+/// Encodes 8-bit pixels (1, 3 or 4 channels, rows without padding) as a PNG at zlib
+/// `compression_level` 0…9. On success `out` owns the bytes.
 trenza_codec_code trenza_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
-                                    int channels, trenza_codec_buffer *out,
+                                    int channels, int compression_level, trenza_codec_buffer *out,
                                     trenza_codec_status *status);
 
 // MARK: JPEG
