@@ -12,13 +12,15 @@ import Glibc
 enum LiveWorkers {
     private static let state = Mutex<(pids: Set<pid_t>, closed: Bool)>(([], false))
 
-    /// Records a new worker; returns false once the process is shutting down, when the caller
-    /// must kill it at once.
-    static func add(_ pid: pid_t) -> Bool {
-        state.withLock { state in
-            guard !state.closed else { return false }
+    /// Starts a worker with `start` and records it, under the lock that the interrupt handler
+    /// takes: a worker is either recorded before the handler looks (and is killed by it) or never
+    /// started (the handler got there first).
+    static func spawn(_ start: () throws(WorkerStartError) -> pid_t) throws(WorkerStartError) -> pid_t {
+        try state.withLock { (state) throws(WorkerStartError) -> pid_t in
+            guard !state.closed else { throw WorkerStartError("this process is shutting down; no new worker was started") }
+            let pid = try start()
             state.pids.insert(pid)
-            return true
+            return pid
         }
     }
 

@@ -47,22 +47,18 @@ final class WorkerProcess: @unchecked Sendable {
         }
         let pid: pid_t
         do {
-            pid = try ChildProcess.spawn(
-                executable: launch.executable, arguments: launch.arguments,
-                environment: [Worker.environmentKey: String(getpid())],
-                redirect: [STDIN_FILENO: toChild.read, STDOUT_FILENO: fromChild.write])
+            pid = try LiveWorkers.spawn { () throws(WorkerStartError) -> pid_t in
+                try ChildProcess.spawn(
+                    executable: launch.executable, arguments: launch.arguments,
+                    environment: [Worker.environmentKey: String(getpid())],
+                    redirect: [STDIN_FILENO: toChild.read, STDOUT_FILENO: fromChild.write])
+            }
         } catch {
             close(toChild.read); close(toChild.write); close(fromChild.read); close(fromChild.write)
             throw error
         }
         close(toChild.read)
         close(fromChild.write)
-        guard LiveWorkers.add(pid) else {
-            Glibc.kill(pid, SIGKILL)
-            _ = ChildProcess.wait(pid)
-            close(toChild.write); close(fromChild.read)
-            throw .init("this process is shutting down; no new worker was started")
-        }
         let worker = WorkerProcess(pid: pid, requestFD: toChild.write, replyFD: fromChild.read)
         do throws(WireError) {
             let (kind, payload) = try worker.reader.readFrame(magic: Wire.replyMagic, deadline: monotonicSeconds() + helloTimeout)

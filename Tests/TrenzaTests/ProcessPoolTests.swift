@@ -52,7 +52,8 @@ struct ProcessPoolTests {
             #expect(outcomes[index].failure?.kind == .timedOut)
             #expect(outcomes[index].failure?.message.contains("timed out after 500 ms") == true)
         }
-        #expect(elapsed < 10)
+        // Generous: only "it did not wait for the hung items forever" matters here.
+        #expect(elapsed < 30)
     }
 
     @Test("no worker process is left after a batch")
