@@ -109,6 +109,7 @@ extension IntegerKernel {
     return top &+ bottom &+ left &+ right
 }
 
+/// BLUR's integer form; images are blurred by `blurRow`, which adds the same terms in a shared order.
 struct BlurKernel: IntegerKernel {
     static var pillow: PillowKernel { .blur }
     @inline(__always) static func sum(_ w: RowWindow, _ i: Int, _ b: Int) -> Int32 { outerRing16(w, i, b) }
@@ -262,85 +263,139 @@ private func forEachFilteredRow(_ image: Image, radius: Int, into out: inout [UI
     }
 }
 
-/// Applies `K` with the exact integer form, replaying Pillow's float sum where it decides.
-@inline(__always)
-func convolve<K: IntegerKernel>(_ image: Image, _: K.Type) -> Image {
-    let kernel = K.pillow
-    let radius = kernel.size / 2
-    guard image.width >= kernel.size, image.height >= kernel.size else { return image }
-    let b = image.bands
-    let first = radius * b, end = image.stride - radius * b
-    // Starting from a copy leaves the border rows and columns as Pillow leaves them.
-    var out = image.pixels
-    guard K.mayNeedFloat else {
-        forEachFilteredRow(image, radius: radius, into: &out) { window, row in
-            for i in first..<end {
-                row[i] = UInt8(truncatingIfNeeded: K.value(K.sum(window, i, b)))
-            }
+/// Space one band of rows needs besides its output: a flag per byte of a row for kernels whose
+/// bytes floats sometimes decide, that kernel's float weights, and one row of pixels for passes
+/// that filter into a buffer before going on (fused grayscale, Sharpness), and two rows of column
+/// sums for BLUR.
+struct RowScratch {
+    let flags: UnsafeMutablePointer<UInt8>
+    let weights: UnsafeMutablePointer<Float>
+    let row: UnsafeMutablePointer<UInt8>
+    let columnSums: UnsafeMutablePointer<UInt16>
+
+    /// Runs `body` with scratch for rows of `stride` bytes; `kernel` fills in the float weights.
+    static func with<R>(stride: Int, kernel: PillowKernel?, _ body: (RowScratch) -> R) -> R {
+        // The flags are read eight at a time, so they run past the row.
+        let flags = UnsafeMutablePointer<UInt8>.allocate(capacity: stride + 8)
+        flags.initialize(repeating: 0, count: stride + 8)
+        let weights = UnsafeMutablePointer<Float>.allocate(capacity: 25)
+        weights.initialize(repeating: 0, count: 25)
+        if let kernel {
+            for (i, w) in kernel.floatWeights.enumerated() { weights[i] = w }
         }
-        return Image(width: image.width, height: image.height, mode: image.mode, pixels: out)
+        let row = UnsafeMutablePointer<UInt8>.allocate(capacity: max(stride, 1))
+        let columnSums = UnsafeMutablePointer<UInt16>.allocate(capacity: max(2 * stride, 1))
+        defer {
+            flags.deallocate()
+            weights.deallocate()
+            row.deallocate()
+            columnSums.deallocate()
+        }
+        return body(RowScratch(flags: flags, weights: weights, row: row, columnSums: columnSums))
+    }
+}
+
+/// Filters bytes `first..<end` of one row with `K`'s exact integer form into `row`, replaying
+/// Pillow's float sum where it decides.
+@inline(__always)
+func integerRow<K: IntegerKernel>(_: K.Type, _ window: RowWindow, _ row: UnsafeMutablePointer<UInt8>,
+                                  _ first: Int, _ end: Int, _ b: Int, _ scratch: RowScratch) {
+    guard K.mayNeedFloat else {
+        for i in first..<end {
+            row[i] = UInt8(truncatingIfNeeded: K.value(K.sum(window, i, b)))
+        }
+        return
     }
     // A branch to the float path inside the loop would keep it from being vectorised, so the
     // integer pass flags the bytes floats decide and a second pass redoes just those.
-    var flags = [UInt8](repeating: 0, count: image.stride + 8)
-    let weights = kernel.floatWeights
-    let start = kernel.floatStart
-    weights.withUnsafeBufferPointer { k in
-        flags.withUnsafeMutableBufferPointer { flags in
-            let flagBase = flags.baseAddress!
-            forEachFilteredRow(image, radius: radius, into: &out) { window, row in
-                var any: UInt8 = 0
-                for i in first..<end {
-                    let s = K.sum(window, i, b)
-                    let flag: UInt8 = K.needsFloat(s) ? 1 : 0
-                    flagBase[i] = flag
-                    any |= flag
-                    row[i] = UInt8(truncatingIfNeeded: K.value(s))
-                }
-                guard any != 0 else { return }
-                // Eight flags at a time: most words are all clear.
-                var i = first
-                while i < end {
-                    if i + 8 <= end,
-                       UnsafeRawPointer(flagBase + i).loadUnaligned(as: UInt64.self) == 0 {
-                        i += 8
-                        continue
-                    }
-                    if flagBase[i] != 0 {
-                        row[i] = pillowFloatByte(window, i, b, size: kernel.size, start: start, k)
-                    }
-                    i += 1
-                }
-            }
-        }
+    let flags = scratch.flags
+    var any: UInt8 = 0
+    for i in first..<end {
+        let s = K.sum(window, i, b)
+        let flag: UInt8 = K.needsFloat(s) ? 1 : 0
+        flags[i] = flag
+        any |= flag
+        row[i] = UInt8(truncatingIfNeeded: K.value(s))
     }
-    return Image(width: image.width, height: image.height, mode: image.mode, pixels: out)
+    guard any != 0 else { return }
+    let kernel = K.pillow
+    let weights = UnsafeBufferPointer(start: scratch.weights, count: kernel.size * kernel.size)
+    let start = kernel.floatStart
+    // Eight flags at a time: most words are all clear.
+    var i = first
+    while i < end {
+        if i + 8 <= end, UnsafeRawPointer(flags + i).loadUnaligned(as: UInt64.self) == 0 {
+            i += 8
+            continue
+        }
+        if flags[i] != 0 {
+            row[i] = pillowFloatByte(window, i, b, size: kernel.size, start: start, weights)
+        }
+        i += 1
+    }
+}
+
+/// BLUR's row, as `integerRow` would compute it, with its 16 additions per byte shared out.
+///
+/// The ring of 16 is the top and bottom rows' pairs T = m2 + p2 at five columns plus the side
+/// columns' triples S = m1 + c + p1 at the outer two: each T and S is summed once per column and
+/// reused by the five bytes that need it. The sums are the same integers (at most 16 · 255, so
+/// 16 bits hold them, which doubles the lanes per vector), hence the same bytes.
+@inline(__always)
+func blurRow(_ w: RowWindow, _ row: UnsafeMutablePointer<UInt8>, _ first: Int, _ end: Int, _ b: Int,
+             _ scratch: RowScratch, stride: Int) {
+    let pairs = scratch.columnSums, triples = scratch.columnSums + stride
+    // Sixteen columns a step by hand: left to the vectoriser, this loop took eight (measured
+    // slower); the loop below vectorises well as it is.
+    var x = 0
+    while x &+ 16 <= stride {
+        let m2 = widened(w.m2 + x), m1 = widened(w.m1 + x), c = widened(w.c + x)
+        let p1 = widened(w.p1 + x), p2 = widened(w.p2 + x)
+        UnsafeMutableRawPointer(pairs + x).storeBytes(of: m2 &+ p2, as: SIMD16<UInt16>.self)
+        UnsafeMutableRawPointer(triples + x).storeBytes(of: m1 &+ c &+ p1, as: SIMD16<UInt16>.self)
+        x &+= 16
+    }
+    while x < stride {
+        pairs[x] = UInt16(w.m2[x]) &+ UInt16(w.p2[x])
+        triples[x] = UInt16(w.m1[x]) &+ UInt16(w.c[x]) &+ UInt16(w.p1[x])
+        x &+= 1
+    }
+    let b2 = b &+ b
+    for i in first..<end {
+        let top = pairs[i &- b2] &+ pairs[i &- b] &+ pairs[i] &+ pairs[i &+ b] &+ pairs[i &+ b2]
+        let sum = top &+ triples[i &- b2] &+ triples[i &+ b2]
+        // BlurKernel.value without its clamp, which (16 · 255 + 8) >> 4 = 255 never reaches.
+        row[i] = UInt8(truncatingIfNeeded: (sum &+ 8) &>> 4)
+    }
+}
+
+/// Sixteen bytes as 16-bit lanes.
+@inline(__always)
+private func widened(_ bytes: UnsafePointer<UInt8>) -> SIMD16<UInt16> {
+    let v = UnsafeRawPointer(bytes).loadUnaligned(as: SIMD16<UInt8>.self)
+    var wide = SIMD16<UInt16>()
+    for k in 0..<16 { wide[k] = UInt16(v[k]) }
+    return wide
 }
 
 /// DETAIL straight in float32, since a sixth of its integer sums (S ≡ 3 mod 6) would need the
 /// float replay anyway. Same operations in the same order as Pillow, minus the four zero-weight
 /// products: adding +0 changes no sum except the sign of a zero, and a zero sum clips to 0 either way.
-func filterDetail(_ image: Image) -> Image {
+@inline(__always)
+func detailRow(_ w: RowWindow, _ row: UnsafeMutablePointer<UInt8>, _ first: Int, _ end: Int, _ b: Int) {
     let kernel = PillowKernel.detail
-    guard image.width >= 3, image.height >= 3 else { return image }
-    let b = image.bands
-    let first = b, end = image.stride - b
     let edge = Float(-1) / Float(kernel.scale), centre = Float(10) / Float(kernel.scale)
     let start = kernel.floatStart
-    var out = image.pixels
-    forEachFilteredRow(image, radius: 1, into: &out) { w, row in
-        for i in first..<end {
-            var ss = start
-            ss += Float(w.p1[i]) * edge
-            var middle = Float(w.c[i &- b]) * edge
-            middle += Float(w.c[i]) * centre
-            middle += Float(w.c[i &+ b]) * edge
-            ss += middle
-            ss += Float(w.m1[i]) * edge
-            row[i] = clipToByte(ss)
-        }
+    for i in first..<end {
+        var ss = start
+        ss += Float(w.p1[i]) * edge
+        var middle = Float(w.c[i &- b]) * edge
+        middle += Float(w.c[i]) * centre
+        middle += Float(w.c[i &+ b]) * edge
+        ss += middle
+        ss += Float(w.m1[i]) * edge
+        row[i] = clipToByte(ss)
     }
-    return Image(width: image.width, height: image.height, mode: image.mode, pixels: out)
 }
 
 /// The kernel computed Pillow's way for every byte (float32 throughout): slow, the reference the

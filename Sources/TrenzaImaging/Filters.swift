@@ -158,22 +158,20 @@ public enum ImageFilter: Sendable, Equatable, Codable, CustomStringConvertible {
     /// Factors are meant to be finite (``parse(_:)`` rejects others); a NaN or infinite one gives
     /// some image without trapping, where Pillow's result is undefined.
     public func apply(to image: Image) -> Image {
+        apply(to: image, threads: 1)
+    }
+
+    /// ``apply(to:)`` with the image's rows split into bands on up to `threads` threads (≥ 1).
+    func apply(to image: Image, threads: Int) -> Image {
         switch self {
-        case .blur: convolve(image, BlurKernel.self)
-        case .sharpen: convolve(image, SharpenKernel.self)
-        case .contour: convolve(image, ContourKernel.self)
-        case .detail: filterDetail(image)
-        case .edgeEnhance: convolve(image, EdgeEnhanceKernel.self)
-        case .edgeEnhanceMore: convolve(image, EdgeEnhanceMoreKernel.self)
-        case .emboss: convolve(image, EmbossKernel.self)
-        case .findEdges: convolve(image, FindEdgesKernel.self)
-        case .smooth: convolve(image, SmoothKernel.self)
-        case .smoothMore: convolve(image, SmoothMoreKernel.self)
-        case .grayscale: image.grayscale()
-        case .contrast(let f): image.enhancingContrast(f)
-        case .brightness(let f): image.enhancingBrightness(f)
-        case .color(let f): image.enhancingColor(f)
-        case .sharpness(let f): image.enhancingSharpness(f)
+        case .blur, .smoothMore: image.convolved(self, size: 5, threads: threads)
+        case .sharpen, .contour, .detail, .edgeEnhance, .edgeEnhanceMore, .emboss, .findEdges, .smooth:
+            image.convolved(self, size: 3, threads: threads)
+        case .grayscale: image.grayscale(threads: threads)
+        case .contrast(let f): image.enhancingContrast(f, threads: threads)
+        case .brightness(let f): image.enhancingBrightness(f, threads: threads)
+        case .color(let f): image.enhancingColor(f, threads: threads)
+        case .sharpness(let f): image.enhancingSharpness(f, threads: threads)
         }
     }
 
@@ -225,7 +223,7 @@ public struct ImageFilterParseError: Error, Sendable, Equatable, CustomStringCon
 extension Image {
     /// The image after each filter in turn, first to last.
     public func applying(_ filters: [ImageFilter]) -> Image {
-        filters.reduce(self) { image, filter in filter.apply(to: image) }
+        applying(filters, threads: 1)
     }
 }
 

@@ -14,10 +14,13 @@ public struct ImageTask: Codable, Sendable, Equatable {
     public var pngCompression: Int
     /// The decompression-bomb limit.
     public var maxPixels: Int
+    /// Threads that split this image's filters into row bands: more than one pays off when a
+    /// batch has fewer images than the engine has lanes.
+    public var bandThreads: Int
 
     public init(source: String, destinationFolder: String, filters: [ImageFilter], format: ImageFormat? = nil,
                 quality: Int = 75, pngCompression: Int = ImageCodec.defaultPNGCompression,
-                maxPixels: Int = ImageCodec.defaultMaxPixels) {
+                maxPixels: Int = ImageCodec.defaultMaxPixels, bandThreads: Int = 1) {
         self.source = source
         self.destinationFolder = destinationFolder
         self.filters = filters
@@ -25,6 +28,7 @@ public struct ImageTask: Codable, Sendable, Equatable {
         self.quality = quality
         self.pngCompression = pngCompression
         self.maxPixels = maxPixels
+        self.bandThreads = bandThreads
     }
 
     /// The tutorial's output name, `<f1>_<f2>_…_<name>`, with the extension of the output format.
@@ -83,7 +87,7 @@ public struct ImageJob: Job {
             throw JobError("\(name): \(error.message)")
         }
         let decodeSeconds = lap()
-        let filtered = decoded.image.applying(task.filters)
+        let filtered = decoded.image.applying(task.filters, threads: task.bandThreads)
         let filterSeconds = lap()
         let format = task.format ?? decoded.format
         let encoded: [UInt8]

@@ -130,9 +130,11 @@ struct ImagesCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("cannot create the output folder \(folder): \(error.localizedDescription)")
         }
+        // Fewer images than lanes (one huge photo, say): split each image's rows instead.
+        let bandThreads = max(1, self.engine.jobs / paths.count)
         let tasks = paths.map {
             ImageTask(source: $0, destinationFolder: folder, filters: filters, format: format, quality: quality,
-                      pngCompression: pngCompression, maxPixels: maxPixels)
+                      pngCompression: pngCompression, maxPixels: maxPixels, bandThreads: bandThreads)
         }
         let progress = Terminal.progressReporter(total: tasks.count, unit: "images")
         let runner = Runner(engine: engine, width: self.engine.jobs, options: .init(chunkSize: batchSize))

@@ -4,6 +4,19 @@ import Testing
 
 @Suite("Filters")
 struct FilterTests {
+    /// SplitMix64, for random test inputs.
+    struct SplitMix {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
     static let kernelFilters: [ImageFilter] = [
         .blur, .sharpen, .contour, .detail, .edgeEnhance, .edgeEnhanceMore, .emboss, .findEdges,
         .smooth, .smoothMore,
@@ -130,6 +143,105 @@ struct FilterTests {
         #expect(ImageFilter.grayscale.apply(to: rgba).pixels == [141])
         let l = Image(width: 2, height: 1, mode: .l, pixels: [3, 4])
         #expect(ImageFilter.grayscale.apply(to: l) == l)
+    }
+
+    @Test("grayscale's sixteen-pixel blocks give the scalar formula's byte for every input")
+    func grayscaleBlocksExact() {
+        // Edges: every (R, G) with B at both extremes, and each band swept with the others at 0 or 255.
+        var triples: [(UInt8, UInt8, UInt8)] = []
+        for r in 0...255 {
+            for g in 0...255 { triples += [(UInt8(r), UInt8(g), 0), (UInt8(r), UInt8(g), 255)] }
+        }
+        for v in 0...255 {
+            let v = UInt8(v)
+            for other in [UInt8(0), 255] { triples += [(v, other, other), (other, v, other), (other, other, v)] }
+        }
+        var random = SplitMix(seed: 99)
+        for _ in 0..<(1 << 21) {
+            let word = random.next()
+            triples.append((UInt8(truncatingIfNeeded: word), UInt8(truncatingIfNeeded: word >> 8),
+                            UInt8(truncatingIfNeeded: word >> 16)))
+        }
+        let expected = triples.map { luma($0.0, $0.1, $0.2) }
+        // 1021 is no multiple of 16, so every image also ends in the scalar tail.
+        let width = 1021, height = (triples.count + width - 1) / width
+        let padding = width * height - triples.count
+        for mode in [Image.Mode.rgb, .rgba] {
+            var pixels: [UInt8] = []
+            pixels.reserveCapacity(width * height * mode.bands)
+            for (i, t) in triples.enumerated() {
+                pixels += [t.0, t.1, t.2]
+                if mode == .rgba { pixels.append(UInt8(truncatingIfNeeded: i)) }
+            }
+            pixels += [UInt8](repeating: 0, count: padding * mode.bands)
+            let grey = ImageFilter.grayscale.apply(to: Image(width: width, height: height, mode: mode, pixels: pixels))
+            #expect(Array(grey.pixels.prefix(triples.count)) == expected, "\(mode)")
+        }
+    }
+
+    @Test("grayscale is exact at every width, where blocks and the scalar tail meet")
+    func grayscaleEveryWidth() {
+        for width in 0...40 {
+            for mode in [Image.Mode.rgb, .rgba] {
+                let image = Self.noise(width: width, height: 3, mode: mode, seed: UInt64(width))
+                let expected = (0..<(width * 3)).map { p in
+                    luma(image.pixels[p * mode.bands], image.pixels[p * mode.bands + 1], image.pixels[p * mode.bands + 2])
+                }
+                #expect(ImageFilter.grayscale.apply(to: image).pixels == expected, "\(mode) width \(width)")
+                // Through the row-by-row path a kernel filter and grayscale share.
+                let fused = image.applying([.emboss, .grayscale])
+                #expect(fused == ImageFilter.grayscale.apply(to: ImageFilter.emboss.apply(to: image)),
+                        "\(mode) width \(width)")
+            }
+        }
+    }
+
+    @Test("a kernel filter followed by grayscale gives the same image in one pass", arguments: kernelFilters)
+    func kernelThenGrayscale(filter: ImageFilter) {
+        for (width, height) in [(41, 37), (9, 7), (5, 5), (4, 9), (9, 2), (1, 1), (0, 0), (33, 1)] {
+            for mode in Image.Mode.allCases {
+                let image = Self.noise(width: width, height: height, mode: mode, seed: UInt64(width * height))
+                let separate = ImageFilter.grayscale.apply(to: filter.apply(to: image))
+                #expect(image.applying([filter, .grayscale]) == separate, "\(filter) \(mode) \(width)×\(height)")
+                #expect(image.applying([filter, .grayscale, .contrast(1.5)])
+                        == ImageFilter.contrast(1.5).apply(to: separate), "\(filter) \(mode) \(width)×\(height)")
+            }
+        }
+    }
+
+    static let everyFilter: [ImageFilter] = kernelFilters + [
+        .grayscale, .contrast(1.5), .contrast(-0.7), .brightness(1.7), .color(0.2), .color(-0.5),
+        .sharpness(2), .sharpness(-1.3), .contrast(.nan), .sharpness(.nan),
+    ]
+
+    @Test("splitting rows into bands on several threads changes no byte", arguments: everyFilter)
+    func bandsChangeNothing(filter: ImageFilter) {
+        // Heights below the thread count, single rows and columns, and images smaller than kernels.
+        let sizes = [(41, 37), (64, 3), (9, 7), (5, 5), (3, 2), (7, 1), (1, 7), (1, 1), (0, 0), (6, 0)]
+        for (width, height) in sizes {
+            for mode in Image.Mode.allCases {
+                let image = Self.noise(width: width, height: height, mode: mode, seed: UInt64(width + 100 * height))
+                let single = image.applying([filter])
+                #expect(single == filter.apply(to: image))
+                for threads in [2, 3, 4, 8] {
+                    #expect(image.applying([filter], threads: threads) == single,
+                            "\(filter) \(mode) \(width)×\(height) on \(threads) threads")
+                }
+            }
+        }
+    }
+
+    @Test("pipelines on several threads, and thread counts below one, give the same image")
+    func bandedPipelines() throws {
+        let image = Self.noise(width: 57, height: 23, mode: .rgba, seed: 21)
+        for list in ["blur,grayscale,contrast", "blur,sharpen,contour,grayscale,contrast", "detail,smooth_more,emboss",
+                     "smooth_more,grayscale,brightness=0.4", "color=1.8,sharpness=0.5,contrast=2.5,grayscale"] {
+            let filters = try ImageFilter.parseList(list)
+            let single = filters.reduce(image) { $1.apply(to: $0) }
+            for threads in [-1, 0, 1, 2, 3, 5] {
+                #expect(image.applying(filters, threads: threads) == single, "\(list) on \(threads) threads")
+            }
+        }
     }
 
     @Test("contrast and brightness blend with the mean grey or black, clip, truncate, keep alpha")
