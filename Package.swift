@@ -24,9 +24,10 @@ let package = Package(
             name: "CTrenzaCodecs",
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
         ),
+        .target(name: "CTrenzaKernels"),
         .target(
             name: "TrenzaImaging",
-            dependencies: ["Trenza", "CTrenzaCodecs"]
+            dependencies: ["Trenza", "CTrenzaCodecs", "CTrenzaKernels"]
         ),
         .target(
             name: "TrenzaLessons",

@@ -74,21 +74,15 @@ extension ImageFilter {
     }
 
     /// Filters bytes `first..<end` of the row at the centre of `window` into `row`; `self` must
-    /// be a kernel filter. One switch per row, so each loop is specialised for its kernel.
+    /// be a kernel filter Swift computes (DETAIL, SMOOTH, SMOOTH_MORE; the others are `CKernel`s).
+    /// One switch per row, so each loop is specialised for its kernel.
     func filterRow(_ window: RowWindow, into row: UnsafeMutablePointer<UInt8>,
-                   first: Int, end: Int, bands b: Int, stride: Int, scratch: RowScratch) {
+                   first: Int, end: Int, bands b: Int, scratch: RowScratch) {
         switch self {
-        case .blur: blurRow(window, row, first, end, b, scratch, stride: stride)
-        case .sharpen: integerRow(SharpenKernel.self, window, row, first, end, b, scratch)
-        case .contour: integerRow(ContourKernel.self, window, row, first, end, b, scratch)
         case .detail: detailRow(window, row, first, end, b)
-        case .edgeEnhance: integerRow(EdgeEnhanceKernel.self, window, row, first, end, b, scratch)
-        case .edgeEnhanceMore: integerRow(EdgeEnhanceMoreKernel.self, window, row, first, end, b, scratch)
-        case .emboss: integerRow(EmbossKernel.self, window, row, first, end, b, scratch)
-        case .findEdges: integerRow(FindEdgesKernel.self, window, row, first, end, b, scratch)
         case .smooth: integerRow(SmoothKernel.self, window, row, first, end, b, scratch)
         case .smoothMore: integerRow(SmoothMoreKernel.self, window, row, first, end, b, scratch)
-        default: preconditionFailure("\(self) is not a kernel filter")
+        default: preconditionFailure("\(self) is not a kernel filter computed in Swift")
         }
     }
 }
@@ -103,6 +97,8 @@ struct KernelGeometry {
     let radius: Int
     /// False when the image is smaller than the kernel, which Pillow returns unchanged.
     let filters: Bool
+    /// The filter's C kernel, nil when Swift filters it.
+    let cKernel: CKernel?
 
     init(_ filter: ImageFilter, size: Int, source: UnsafePointer<UInt8>, image: Image) {
         self.filter = filter
@@ -112,6 +108,7 @@ struct KernelGeometry {
         bands = image.bands
         radius = size / 2
         filters = image.width >= size && image.height >= size
+        cKernel = CKernel(filter)
     }
 
     /// Whether row `y` is filtered; the others (and the border columns) are copied as they are.
@@ -122,14 +119,22 @@ struct KernelGeometry {
     /// Writes row `y`, filtered or copied, into `row`.
     @inline(__always) func produceRow(_ y: Int, into row: UnsafeMutablePointer<UInt8>, scratch: RowScratch) {
         let c = source + y * stride
+        guard isFiltered(y) else {
+            row.update(from: c, count: stride)
+            return
+        }
+        let window = RowWindow(m2: c - radius * stride, m1: c - stride, c: c,
+                               p1: c + stride, p2: c + radius * stride)
+        if let cKernel {
+            // The C kernels write the border bytes themselves.
+            cKernel.row(window, into: row, stride: stride, bands: bands, scratch: scratch)
+            return
+        }
         // The whole row, border columns included; copying it all measured faster than copying
         // just the borders, as it also brings the centre row into the cache for the kernel.
         row.update(from: c, count: stride)
-        guard isFiltered(y) else { return }
-        let window = RowWindow(m2: c - radius * stride, m1: c - stride, c: c,
-                               p1: c + stride, p2: c + radius * stride)
         filter.filterRow(window, into: row, first: radius * bands, end: stride - radius * bands,
-                         bands: bands, stride: stride, scratch: scratch)
+                         bands: bands, scratch: scratch)
     }
 }
 

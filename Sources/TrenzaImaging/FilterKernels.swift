@@ -1,3 +1,5 @@
+import CTrenzaKernels
+
 // Pillow's built-in convolution kernels (ImageFilter.BLUR … SMOOTH_MORE), byte for byte.
 //
 // What Pillow 12.0.0 does (src/libImaging/Filter.c, ImagingFilter3x3/5x5; src/_imaging.c, _filter;
@@ -11,9 +13,10 @@
 // - the outermost 1 (3×3) or 2 (5×5) rows and columns are copied, an image smaller than the kernel
 //   is returned unchanged, and every band (alpha too) is filtered on its own.
 //
-// The fast path below replaces that float arithmetic with an exact integer sum S = Σ wᵢ·pᵢ (the
-// weights before division) and an integer rounding of offset + 0.5 + S / scale. That is the same
-// byte whenever float32 rounding cannot move the sum across an integer:
+// The fast paths replace that float arithmetic with an exact integer sum S = Σ wᵢ·pᵢ (the weights
+// before division) and an integer rounding of offset + 0.5 + S / scale: in C (CTrenzaKernels, see
+// `CKernel`) for the kernels of scale 1, 2 and 16, below for SMOOTH and SMOOTH_MORE. That is the
+// same byte whenever float32 rounding cannot move the sum across an integer:
 // - scale 1, 2 or 16 (CONTOUR, EDGE_ENHANCE, EDGE_ENHANCE_MORE, EMBOSS, FIND_EDGES, SHARPEN, BLUR):
 //   the divided weights are exact binary fractions and every product and partial sum needs at most
 //   15 significant bits, so Pillow's float arithmetic is exact and the integer form is identical.
@@ -24,8 +27,8 @@
 //   1 in 100) are recomputed with Pillow's exact float sequence.
 // - scale 6 (DETAIL) would need that replay for a sixth of all bytes, so DETAIL stays in float32
 //   throughout (`filterDetail`).
-// FilterTests checks every integer form against `convolveWithPillowFloats`, a plain replay of
-// Pillow's float arithmetic, and FilterParityTests checks all of it against Pillow itself.
+// FilterTests checks every integer form (each C variant too) against `convolveWithPillowFloats`, a
+// plain replay of Pillow's float arithmetic, and FilterParityTests checks all of it against Pillow.
 
 /// A kernel as Pillow's ImageFilter declares it: weights row by row, scale and offset.
 struct PillowKernel: Sendable {
@@ -92,8 +95,6 @@ extension IntegerKernel {
     @inline(__always) static var mayNeedFloat: Bool { false }
 }
 
-@inline(__always) private func clampByte(_ v: Int32) -> Int32 { min(max(v, 0), 255) }
-
 @inline(__always) private func ring8(_ w: RowWindow, _ i: Int, _ b: Int) -> Int32 {
     let above = Int32(w.m1[i &- b]) &+ Int32(w.m1[i]) &+ Int32(w.m1[i &+ b])
     let below = Int32(w.p1[i &- b]) &+ Int32(w.p1[i]) &+ Int32(w.p1[i &+ b])
@@ -107,66 +108,6 @@ extension IntegerKernel {
     let left = Int32(w.m1[i &- b2]) &+ Int32(w.c[i &- b2]) &+ Int32(w.p1[i &- b2])
     let right = Int32(w.m1[i &+ b2]) &+ Int32(w.c[i &+ b2]) &+ Int32(w.p1[i &+ b2])
     return top &+ bottom &+ left &+ right
-}
-
-/// BLUR's integer form; images are blurred by `blurRow`, which adds the same terms in a shared order.
-struct BlurKernel: IntegerKernel {
-    static var pillow: PillowKernel { .blur }
-    @inline(__always) static func sum(_ w: RowWindow, _ i: Int, _ b: Int) -> Int32 { outerRing16(w, i, b) }
-    // 0.5 + S/16, S ≥ 0.
-    @inline(__always) static func value(_ s: Int32) -> Int32 { min((s &+ 8) >> 4, 255) }
-}
-
-struct ContourKernel: IntegerKernel {
-    static var pillow: PillowKernel { .contour }
-    @inline(__always) static func sum(_ w: RowWindow, _ i: Int, _ b: Int) -> Int32 {
-        8 &* Int32(w.c[i]) &- ring8(w, i, b)
-    }
-    // 255.5 + S truncated after clipping at 0.
-    @inline(__always) static func value(_ s: Int32) -> Int32 { clampByte(s &+ 255) }
-}
-
-struct EdgeEnhanceKernel: IntegerKernel {
-    static var pillow: PillowKernel { .edgeEnhance }
-    @inline(__always) static func sum(_ w: RowWindow, _ i: Int, _ b: Int) -> Int32 {
-        10 &* Int32(w.c[i]) &- ring8(w, i, b)
-    }
-    // floor(0.5 + S/2): the arithmetic shift floors negative sums too.
-    @inline(__always) static func value(_ s: Int32) -> Int32 { clampByte((s &+ 1) >> 1) }
-}
-
-struct EdgeEnhanceMoreKernel: IntegerKernel {
-    static var pillow: PillowKernel { .edgeEnhanceMore }
-    @inline(__always) static func sum(_ w: RowWindow, _ i: Int, _ b: Int) -> Int32 {
-        9 &* Int32(w.c[i]) &- ring8(w, i, b)
-    }
-    @inline(__always) static func value(_ s: Int32) -> Int32 { clampByte(s) }
-}
-
-struct EmbossKernel: IntegerKernel {
-    static var pillow: PillowKernel { .emboss }
-    // Kernel row 0 (-1, 0, 0) lands on the row below, column to the left.
-    @inline(__always) static func sum(_ w: RowWindow, _ i: Int, _ b: Int) -> Int32 {
-        Int32(w.c[i]) &- Int32(w.p1[i &- b])
-    }
-    @inline(__always) static func value(_ s: Int32) -> Int32 { clampByte(s &+ 128) }
-}
-
-struct FindEdgesKernel: IntegerKernel {
-    static var pillow: PillowKernel { .findEdges }
-    @inline(__always) static func sum(_ w: RowWindow, _ i: Int, _ b: Int) -> Int32 {
-        8 &* Int32(w.c[i]) &- ring8(w, i, b)
-    }
-    @inline(__always) static func value(_ s: Int32) -> Int32 { clampByte(s) }
-}
-
-struct SharpenKernel: IntegerKernel {
-    static var pillow: PillowKernel { .sharpen }
-    // Weights halved (16c − ring, scale 8): same quotient, smaller numbers.
-    @inline(__always) static func sum(_ w: RowWindow, _ i: Int, _ b: Int) -> Int32 {
-        16 &* Int32(w.c[i]) &- ring8(w, i, b)
-    }
-    @inline(__always) static func value(_ s: Int32) -> Int32 { clampByte((s &+ 4) >> 3) }
 }
 
 struct SmoothKernel: IntegerKernel {
@@ -265,8 +206,8 @@ private func forEachFilteredRow(_ image: Image, radius: Int, into out: inout [UI
 
 /// Space one band of rows needs besides its output: a flag per byte of a row for kernels whose
 /// bytes floats sometimes decide, that kernel's float weights, and one row of pixels for passes
-/// that filter into a buffer before going on (fused grayscale, Sharpness), and two rows of column
-/// sums for BLUR.
+/// that filter into a buffer before going on (fused grayscale, Sharpness), and two rows of 16-bit
+/// column sums for the C kernels.
 struct RowScratch {
     let flags: UnsafeMutablePointer<UInt8>
     let weights: UnsafeMutablePointer<Float>
@@ -335,47 +276,63 @@ func integerRow<K: IntegerKernel>(_: K.Type, _ window: RowWindow, _ row: UnsafeM
     }
 }
 
-/// BLUR's row, as `integerRow` would compute it, with its 16 additions per byte shared out.
-///
-/// The ring of 16 is the top and bottom rows' pairs T = m2 + p2 at five columns plus the side
-/// columns' triples S = m1 + c + p1 at the outer two: each T and S is summed once per column and
-/// reused by the five bytes that need it. The sums are the same integers (at most 16 · 255, so
-/// 16 bits hold them, which doubles the lanes per vector), hence the same bytes.
-@inline(__always)
-func blurRow(_ w: RowWindow, _ row: UnsafeMutablePointer<UInt8>, _ first: Int, _ end: Int, _ b: Int,
-             _ scratch: RowScratch, stride: Int) {
-    let pairs = scratch.columnSums, triples = scratch.columnSums + stride
-    // Sixteen columns a step by hand: left to the vectoriser, this loop took eight (measured
-    // slower); the loop below vectorises well as it is.
-    var x = 0
-    while x &+ 16 <= stride {
-        let m2 = widened(w.m2 + x), m1 = widened(w.m1 + x), c = widened(w.c + x)
-        let p1 = widened(w.p1 + x), p2 = widened(w.p2 + x)
-        UnsafeMutableRawPointer(pairs + x).storeBytes(of: m2 &+ p2, as: SIMD16<UInt16>.self)
-        UnsafeMutableRawPointer(triples + x).storeBytes(of: m1 &+ c &+ p1, as: SIMD16<UInt16>.self)
-        x &+= 16
-    }
-    while x < stride {
-        pairs[x] = UInt16(w.m2[x]) &+ UInt16(w.p2[x])
-        triples[x] = UInt16(w.m1[x]) &+ UInt16(w.c[x]) &+ UInt16(w.p1[x])
-        x &+= 1
-    }
-    let b2 = b &+ b
-    for i in first..<end {
-        let top = pairs[i &- b2] &+ pairs[i &- b] &+ pairs[i] &+ pairs[i &+ b] &+ pairs[i &+ b2]
-        let sum = top &+ triples[i &- b2] &+ triples[i &+ b2]
-        // BlurKernel.value without its clamp, which (16 · 255 + 8) >> 4 = 255 never reaches.
-        row[i] = UInt8(truncatingIfNeeded: (sum &+ 8) &>> 4)
+/// The code a `CKernel` runs: the best this CPU supports, or a given variant (for tests).
+enum KernelVariant: Sendable, CaseIterable {
+    /// `avx2` runs the baseline code on a CPU without AVX2.
+    case auto, baseline, avx2
+
+    fileprivate var c: trenza_kernels_variant {
+        switch self {
+        case .auto: TRENZA_KERNELS_AUTO
+        case .baseline: TRENZA_KERNELS_BASELINE
+        case .avx2: TRENZA_KERNELS_AVX2
+        }
     }
 }
 
-/// Sixteen bytes as 16-bit lanes.
-@inline(__always)
-private func widened(_ bytes: UnsafePointer<UInt8>) -> SIMD16<UInt16> {
-    let v = UnsafeRawPointer(bytes).loadUnaligned(as: SIMD16<UInt8>.self)
-    var wide = SIMD16<UInt16>()
-    for k in 0..<16 { wide[k] = UInt16(v[k]) }
-    return wide
+/// The kernels of scale 1, 2 and 16, filtered in C (CTrenzaKernels) in their exact integer forms.
+///
+/// C, because Swift cannot compile one function for AVX2: the C target builds each kernel for the
+/// baseline and for AVX2 and picks one at run time, so the package stays baseline x86-64. Each
+/// kernel's integer form (spelled out in trenza_kernels.c) is exact by the argument at the top of
+/// this file; C only groups its sums into column sums shared between neighbouring bytes.
+enum CKernel: Sendable {
+    case blur, sharpen, edgeEnhance, edgeEnhanceMore, findEdges, contour, emboss
+
+    init?(_ filter: ImageFilter) {
+        switch filter {
+        case .blur: self = .blur
+        case .sharpen: self = .sharpen
+        case .edgeEnhance: self = .edgeEnhance
+        case .edgeEnhanceMore: self = .edgeEnhanceMore
+        case .findEdges: self = .findEdges
+        case .contour: self = .contour
+        case .emboss: self = .emboss
+        default: return nil
+        }
+    }
+
+    /// Writes the whole row at the centre of `w` into `row`, its border bytes (copied from the
+    /// centre row) included. The image must be at least as wide as the kernel; the kernel uses
+    /// `scratch.columnSums`.
+    @inline(__always)
+    func row(_ w: RowWindow, into row: UnsafeMutablePointer<UInt8>, stride: Int, bands: Int,
+             scratch: RowScratch, variant: KernelVariant = .auto) {
+        let sums = scratch.columnSums, v = variant.c
+        let kernel: trenza_kernel3
+        switch self {
+        case .blur:
+            trenza_blur_row(v, w.m2, w.m1, w.c, w.p1, w.p2, row, stride, bands, sums)
+            return
+        case .sharpen: kernel = TRENZA_KERNEL3_SHARPEN
+        case .edgeEnhance: kernel = TRENZA_KERNEL3_EDGE_ENHANCE
+        case .edgeEnhanceMore: kernel = TRENZA_KERNEL3_EDGE_ENHANCE_MORE
+        case .findEdges: kernel = TRENZA_KERNEL3_FIND_EDGES
+        case .contour: kernel = TRENZA_KERNEL3_CONTOUR
+        case .emboss: kernel = TRENZA_KERNEL3_EMBOSS
+        }
+        trenza_kernel3_row(v, kernel, w.m1, w.c, w.p1, row, stride, bands, sums)
+    }
 }
 
 /// DETAIL straight in float32, since a sixth of its integer sums (S ≡ 3 mod 6) would need the
