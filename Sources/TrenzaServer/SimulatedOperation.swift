@@ -1,0 +1,44 @@
+/// One of the tutorial's three simulated operations: a wait of random length, standing in for
+/// a database query or a call to another service.
+public enum SimulatedOperation: String, CaseIterable, Sendable {
+    case fast
+    case medium
+    case slow
+
+    /// The name the tutorial's JSON reports in `"operacion"`.
+    public var spanishName: String {
+        switch self {
+        case .fast: "rápida"
+        case .medium: "media"
+        case .slow: "lenta"
+        }
+    }
+
+    /// How long the operation waits at time scale 1, in seconds; drawn uniformly, as Python's
+    /// `random.uniform` does.
+    public var secondsRange: ClosedRange<Double> {
+        switch self {
+        case .fast: 0.1...0.3
+        case .medium: 0.5...1.5
+        case .slow: 2...4
+        }
+    }
+}
+
+/// What one operation reports: its name and the seconds it waited (the tutorial's
+/// `{"operacion": ..., "tiempo": ...}`).
+public struct OperationResult: Sendable, Equatable {
+    public var operation: SimulatedOperation
+    /// The wait it was given, already multiplied by the time scale.
+    public var seconds: Double
+
+    public init(operation: SimulatedOperation, seconds: Double) {
+        self.operation = operation
+        self.seconds = seconds
+    }
+
+    /// The tutorial's JSON for it.
+    public var json: PythonJSON {
+        .object([("operacion", .string(operation.spanishName)), ("tiempo", .double(seconds))])
+    }
+}
