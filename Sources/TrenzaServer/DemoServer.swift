@@ -13,7 +13,8 @@ import ServiceLifecycle
 /// `/` (the information document), `/rapido`, `/medio`, `/lento` (one simulated operation each),
 /// `/mixto` (the three at once) and `/secuencial` (one after another), with the English aliases
 /// `/fast`, `/medium`, `/slow`, `/mixed`, `/sequential`, and `/health`. Every response carries
-/// `X-Tiempo-Respuesta` and `Server-Timing`; failures are JSON too (see ``JSONErrorMiddleware``).
+/// `X-Tiempo-Respuesta` and `Server-Timing`; failures are JSON too (see ``JSONErrorMiddleware``):
+/// 404 for an unknown path, 405 for another method on a known one, 500 for a handler's error.
 public enum DemoServer {
     /// Everything the server needs to know, as a value: tests build one, `trenza serve` parses one.
     public struct Configuration: Sendable {

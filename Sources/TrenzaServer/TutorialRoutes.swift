@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// The tutorial's §9.3 endpoints, each under its Spanish path and an English alias, answering
@@ -15,20 +16,31 @@ struct TutorialRoutes: Sendable {
     ]
 
     func register(on router: Router<BasicRequestContext>) {
-        router.get("/") { _, _ in Response.json(self.index) }
+        Self.get("/", on: router) { .json(self.index) }
         for route in Self.single {
             let operation = route.operation
             for path in [route.spanish, route.english] {
-                router.get(RouterPath(path)) { _, _ in try await self.respond(to: operation) }
+                Self.get(path, on: router) { try await self.respond(to: operation) }
             }
         }
         for path in ["/mixto", "/mixed"] {
-            router.get(RouterPath(path)) { _, _ in try await self.concurrently() }
+            Self.get(path, on: router) { try await self.concurrently() }
         }
         for path in ["/secuencial", "/sequential"] {
-            router.get(RouterPath(path)) { _, _ in try await self.sequentially() }
+            Self.get(path, on: router) { try await self.sequentially() }
         }
-        router.get("/health") { _, _ in Response.json(.object([("status", .string("ok"))])) }
+        Self.get("/health", on: router) { .json(.object([("status", .string("ok"))])) }
+    }
+
+    /// Serves `path` with `handler` on GET (the router adds HEAD) and answers the other methods
+    /// with 405 and `Allow`, as aiohttp does for a route it knows under another method.
+    private static func get(_ path: String, on router: Router<BasicRequestContext>, _ handler: @escaping @Sendable () async throws -> Response) {
+        router.get(RouterPath(path)) { _, _ in try await handler() }
+        for method in [HTTPRequest.Method.post, .put, .patch, .delete, .options] {
+            router.on(RouterPath(path), method: method) { _, _ -> Response in
+                throw HTTPError(.methodNotAllowed, headers: [.allow: "GET, HEAD"])
+            }
+        }
     }
 
     /// The information document: the same keys and shape as the tutorial's (`servidor`, and

@@ -43,14 +43,27 @@ struct MiddlewareTests {
     }
 
     @Test("An unknown route is a JSON 404, never a dropped connection", arguments: [
-        (HTTPRequest.Method.get, "/no-such-route"), (.get, "/rapido/extra"), (.post, "/rapido"), (.delete, "/"),
+        (HTTPRequest.Method.get, "/no-such-route"), (.get, "/rapido/extra"), (.post, "/no-such-route"), (.head, "/nada"),
     ])
     func notFound(method: HTTPRequest.Method, path: String) async throws {
         try await makeApp().test(.router) { client in
             try await client.execute(uri: path, method: method) { response in
                 #expect(response.status == .notFound)
                 #expect(response.headers[.contentType] == "application/json; charset=utf-8")
-                #expect(response.text == #"{"error": "Not Found"}"#)
+                if method != .head { #expect(response.text == #"{"error": "Not Found"}"#) }
+            }
+        }
+    }
+
+    @Test("Another method on a known route is a JSON 405 with Allow, as aiohttp answers it", arguments: [
+        (HTTPRequest.Method.post, "/rapido"), (.delete, "/"), (.put, "/mixed"), (.patch, "/health"), (.options, "/secuencial"),
+    ])
+    func methodNotAllowed(method: HTTPRequest.Method, path: String) async throws {
+        try await makeApp().test(.router) { client in
+            try await client.execute(uri: path, method: method) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET, HEAD")
+                #expect(response.text == #"{"error": "Method Not Allowed"}"#)
             }
         }
     }
