@@ -15,19 +15,20 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the tutorial's asynchronous web server (§9.3).",
         discussion: """
-            Serves the tutorial's routes with the same JSON as its Python server, so a client
-            written for that one works unchanged:
-              /              what the server offers (servidor, endpoints)
-              /rapido        a fast operation, 0.1-0.3 s             (alias /fast)
-              /medio         a medium one, 0.5-1.5 s                 (alias /medium)
-              /lento         a slow one, 2-4 s                       (alias /slow)
-              /mixto         the three at once: as long as the slowest (alias /mixed)
-              /secuencial    the three one after another: the sum    (alias /sequential)
-              /health        {"status": "ok"}
-            Every response carries X-Tiempo-Respuesta (seconds) and Server-Timing; every request
-            is logged on stderr. Prints the URL it listens on (with --port 0, the port it got).
-            Ctrl-C or SIGTERM stops accepting connections, lets the requests in flight finish
-            (for at most --shutdown-timeout seconds) and exits 0.
+            Serves the tutorial's routes with the same JSON as its Python server,
+            so a client written for that one works unchanged:
+              /             what the server offers (servidor, endpoints)
+              /rapido       one fast operation, 0.1-0.3 s       (alias /fast)
+              /medio        one medium operation, 0.5-1.5 s     (alias /medium)
+              /lento        one slow operation, 2-4 s           (alias /slow)
+              /mixto        the three at once: the slowest's    (alias /mixed)
+              /secuencial   the three in turn: their sum        (alias /sequential)
+              /health       {"status": "ok"}
+            Every response carries X-Tiempo-Respuesta (seconds) and Server-Timing;
+            every request is logged on stderr. Prints the URL it listens on (with
+            --port 0, the port it got). Ctrl-C or SIGTERM stops accepting
+            connections, lets the requests in flight finish (for at most
+            --shutdown-timeout seconds) and exits 0.
             """
     )
 
