@@ -33,6 +33,7 @@ public enum DemoServer {
         /// How long a graceful shutdown waits for requests in flight before cancelling them.
         public var shutdownTimeout: Duration
 
+        /// A configuration; the defaults are `trenza serve`'s.
         public init(
             host: String = "127.0.0.1",
             port: Int = 8080,
@@ -52,6 +53,7 @@ public enum DemoServer {
 
     /// Where a running server accepts connections.
     public struct ListeningAddress: Sendable, Equatable {
+        /// The host from the configuration, as given.
         public var host: String
         /// The real port, also when the configuration asked for port 0.
         public var port: Int

@@ -11,8 +11,10 @@ import Logging
 /// as the tutorial's `{"error": str(e)}`. The client always gets a well-formed answer, never a
 /// dropped connection or an empty body.
 public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The middleware; it needs no configuration.
     public init() {}
 
+    /// Passes the request on and turns whatever it throws into a JSON response.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)

@@ -6,11 +6,17 @@
 /// `JSONEncoder` differs on all four, so a client that compares bytes, hashes bodies or simply
 /// prints them would see the difference; this type writes exactly what the Python server sends.
 public enum PythonJSON: Sendable, Equatable {
+    /// `null` (Python's `None`).
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// An integer, in decimal.
     case int(Int)
+    /// A float, written as Python's `repr` writes it; NaN and infinities as `NaN`, `Infinity`.
     case double(Double)
+    /// A string, with every character outside printable ASCII escaped.
     case string(String)
+    /// An array, its elements separated by `", "`.
     case array([PythonJSON])
     /// An object; its keys are written in the order given, as a Python `dict` keeps them.
     case object([(String, PythonJSON)])
@@ -117,6 +123,7 @@ public enum PythonJSON: Sendable, Equatable {
         return (String(digits), point)
     }
 
+    /// Equal documents: the same values, and objects with the same keys in the same order.
     public static func == (lhs: PythonJSON, rhs: PythonJSON) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): true

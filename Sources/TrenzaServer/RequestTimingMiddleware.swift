@@ -20,6 +20,7 @@ public struct RequestTimingMiddleware<Context: RequestContext>: RouterMiddleware
         self.logLevel = logLevel
     }
 
+    /// Passes the request on, then stamps the response with its time and logs it.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         do {
@@ -51,8 +52,7 @@ public struct RequestTimingMiddleware<Context: RequestContext>: RouterMiddleware
     }
 
     private static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = (ContinuousClock.now - start).components
-        return Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+        (ContinuousClock.now - start).inSeconds
     }
 
     /// The tutorial's `f"{tiempo:.4f}"`.

@@ -96,10 +96,9 @@ struct TutorialRoutes: Sendable {
     }
 
     private static func summary(_ results: [OperationResult], since start: ContinuousClock.Instant, notes: String) -> PythonJSON {
-        let elapsed = (ContinuousClock.now - start).components
-        return .object([
+        .object([
             ("resultados", .array(results.map(\.json))),
-            ("tiempo_total", .double(Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)),
+            ("tiempo_total", .double((ContinuousClock.now - start).inSeconds)),
             ("notas", .string(notes)),
         ])
     }
