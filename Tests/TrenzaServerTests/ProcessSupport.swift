@@ -157,14 +157,16 @@ enum RawHTTP {
         return .success(socket)
     }
 
-    /// Sends `GET path` with `Connection: close` and reads the response to the end (blocking).
-    static func get(port: Int, path: String, timeout: Int = 60) throws -> RawResponse {
+    /// Sends `GET path` with `Connection: close` and reads the response to the end (blocking);
+    /// `sent` is raised once the whole request has gone out.
+    static func get(port: Int, path: String, timeout: Int = 60, sent: Flag? = nil) throws -> RawResponse {
         let socket = try connect(port: port).get()
         defer { close(socket) }
         var limit = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
         guard send(socket, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else { throw SocketError.system("send", errno) }
+        sent?.raise()
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {

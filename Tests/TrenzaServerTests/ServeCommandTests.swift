@@ -11,15 +11,17 @@ struct ServeCommandTests {
     @Test("A signal while a slow request is in flight: no new connections, the request still gets its 200, exit 0",
           arguments: [SIGTERM, SIGINT])
     func gracefulShutdown(signal: Int32) async throws {
-        // Seed 7 at time scale 0.5 makes the first /lento wait 1.3898... s (computed with Python).
-        let server = try TrenzaProcess(["serve", "--port", "0", "--time-scale", "0.5", "--seed", "7", "--log-level", "warning"])
+        // Seed 7 makes the first /lento wait 2.7796... s (computed with Python): time enough to
+        // check the listener while it is in flight, even on a busy machine.
+        let server = try TrenzaProcess(["serve", "--port", "0", "--seed", "7", "--log-level", "warning"])
         let port = try #require(await server.listeningPort(), "no URL printed; stderr: \(server.standardError)")
 
-        let slowDone = Flag()
+        let slowSent = Flag(), slowDone = Flag()
         async let slow = onOwnThread {
             defer { slowDone.raise() }
-            return try RawHTTP.get(port: port, path: "/lento")
+            return try RawHTTP.get(port: port, path: "/lento", sent: slowSent)
         }
+        #expect(await eventually(within: 30) { slowSent.isRaised })
         // A request made after the slow one and answered shows the server is taking requests;
         // the pause gives the slow one, sent first, time to be read by the server.
         let health = try await onOwnThread { try RawHTTP.get(port: port, path: "/health") }
@@ -28,16 +30,22 @@ struct ServeCommandTests {
 
         server.signal(signal)
         let refused = await eventually(within: 5) {
-            if case .failure(.system("connect", ECONNREFUSED)) = RawHTTP.connect(port: port) { return true }
-            return false
+            switch RawHTTP.connect(port: port) {
+            case .success(let socket):
+                close(socket)
+                return false
+            case .failure(let error):
+                if case .system("connect", ECONNREFUSED) = error { return true }
+                return false
+            }
         }
         #expect(refused, "still accepting connections after the signal")
         #expect(!slowDone.isRaised, "the slow request ended before the test could check the listener")
 
         let response = try await slow
         #expect(response.status == 200)
-        #expect(response.body == #"{"operacion": "lenta", "tiempo": 1.3898297483912714}"#)
-        #expect(response.headers["x-tiempo-respuesta"].flatMap(Double.init).map { $0 >= 1.3898 } == true)
+        #expect(response.body == #"{"operacion": "lenta", "tiempo": 2.7796594967825428}"#)
+        #expect(response.headers["x-tiempo-respuesta"].flatMap(Double.init).map { $0 >= 2.7796 } == true)
 
         #expect(try await server.exitStatus() == 0, "stderr: \(server.standardError)")
         #expect(server.standardOutput.hasSuffix("Stopped.\n"))
@@ -48,7 +56,9 @@ struct ServeCommandTests {
         // Seed 7 at time scale 1: the first /lento waits 2.78 s, far beyond the 0.2 s allowed.
         let server = try TrenzaProcess(["serve", "--port", "0", "--seed", "7", "--shutdown-timeout", "0.2", "--log-level", "critical"])
         let port = try #require(await server.listeningPort(), "no URL printed; stderr: \(server.standardError)")
-        async let slow = onOwnThread { try? RawHTTP.get(port: port, path: "/lento") }
+        let slowSent = Flag()
+        async let slow = onOwnThread { try? RawHTTP.get(port: port, path: "/lento", sent: slowSent) }
+        #expect(await eventually(within: 30) { slowSent.isRaised })
         _ = try await onOwnThread { try RawHTTP.get(port: port, path: "/health") }
         try await Task.sleep(for: .milliseconds(300))
 
