@@ -12,9 +12,15 @@ enum Entry {
         Worker.serveIfRequested(Jobs.all)
         Tour.runHelperIfRequested()
 
-        ProcessPool.installInterruptHandler()
         do {
             var command = try TrenzaCommand.parseAsRoot()
+            if command is ServeCommand {
+                // The server shuts down gracefully on SIGINT and SIGTERM (ServiceLifecycle): the
+                // pool's handler, which ends the process at once, must not be there to race it.
+                ServeCommand.unblockInterrupts()
+            } else {
+                ProcessPool.installInterruptHandler()
+            }
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

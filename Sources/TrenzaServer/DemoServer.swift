@@ -1,0 +1,131 @@
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The tutorial's asynchronous web server (§9.3) as a Hummingbird application.
+///
+/// ```swift
+/// let configuration = DemoServer.Configuration(port: 0, timeScale: 0.01, seed: 42)
+/// try await DemoServer.run(configuration) { address in print("Listening on \(address.url)") }
+/// ```
+///
+/// Routes, all `GET`, each answering JSON exactly as the Python server does:
+/// `/` (the information document), `/rapido`, `/medio`, `/lento` (one simulated operation each),
+/// `/mixto` (the three at once) and `/secuencial` (one after another), with the English aliases
+/// `/fast`, `/medium`, `/slow`, `/mixed`, `/sequential`, and `/health`. Every response carries
+/// `X-Tiempo-Respuesta` and `Server-Timing`; failures are JSON too (see ``JSONErrorMiddleware``):
+/// 404 for an unknown path, 405 for another method on a known one, 500 for a handler's error.
+public enum DemoServer {
+    /// Everything the server needs to know, as a value: tests build one, `trenza serve` parses one.
+    public struct Configuration: Sendable {
+        /// The address to listen on (`127.0.0.1`, `::1`, `0.0.0.0`, or a host name).
+        public var host: String
+        /// The port to listen on; 0 lets the system pick a free one (``ListeningAddress`` tells which).
+        public var port: Int
+        /// Multiplies every simulated wait: 0.01 runs `/lento` in 20–40 ms.
+        public var timeScale: Double
+        /// Makes the waits reproducible: they come from one SplitMix64 stream seeded with it, and
+        /// each request takes its draws in one go, so the n-th request answered gets the same
+        /// waits on every run. `nil` starts the stream from a random seed.
+        public var seed: UInt64?
+        /// The lowest level logged; each request is logged at `info`.
+        public var logLevel: Logger.Level
+        /// How long a graceful shutdown waits for requests in flight before cancelling them.
+        public var shutdownTimeout: Duration
+
+        /// A configuration; the defaults are `trenza serve`'s.
+        public init(
+            host: String = "127.0.0.1",
+            port: Int = 8080,
+            timeScale: Double = 1,
+            seed: UInt64? = nil,
+            logLevel: Logger.Level = .info,
+            shutdownTimeout: Duration = .seconds(10)
+        ) {
+            self.host = host
+            self.port = port
+            self.timeScale = timeScale
+            self.seed = seed
+            self.logLevel = logLevel
+            self.shutdownTimeout = shutdownTimeout
+        }
+    }
+
+    /// Where a running server accepts connections.
+    public struct ListeningAddress: Sendable, Equatable {
+        /// The host from the configuration, as given.
+        public var host: String
+        /// The real port, also when the configuration asked for port 0.
+        public var port: Int
+
+        /// `http://host:port`, with an IPv6 address in brackets.
+        public var url: String {
+            host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
+        }
+    }
+
+    /// The router with the middleware and every route. Routes added to it afterwards get the
+    /// same middleware, which is how tests add a route that fails on purpose.
+    public static func makeRouter(_ configuration: Configuration) -> Router<BasicRequestContext> {
+        // Like aiohttp's `web.get`, every GET route answers HEAD too.
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
+        // Middleware first: Hummingbird applies it only to the routes added after it.
+        router.add(middleware: RequestTimingMiddleware(logLevel: .info))
+        router.add(middleware: JSONErrorMiddleware())
+        let durations = DurationSource(seed: configuration.seed, timeScale: configuration.timeScale)
+        TutorialRoutes(durations: durations, timeScale: configuration.timeScale).register(on: router)
+        return router
+    }
+
+    /// The application, ready to run as a `Service` or to test with HummingbirdTesting.
+    ///
+    /// - Parameters:
+    ///   - router: The router to serve; ``makeRouter(_:)`` for this configuration when `nil`.
+    ///   - logger: Where requests are logged; a `trenza.server` logger at the configuration's
+    ///     level when `nil`.
+    ///   - onListening: Called once the socket is bound, with the real address.
+    public static func makeApplication(
+        _ configuration: Configuration,
+        router: Router<BasicRequestContext>? = nil,
+        logger: Logger? = nil,
+        onListening: @escaping @Sendable (ListeningAddress) async -> Void = { _ in }
+    ) -> Application<RouterResponder<BasicRequestContext>> {
+        let host = configuration.host
+        return Application(
+            router: router ?? makeRouter(configuration),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
+            onServerRunning: { channel in
+                await onListening(ListeningAddress(host: host, port: channel.localAddress?.port ?? configuration.port))
+            },
+            logger: logger ?? defaultLogger(configuration)
+        )
+    }
+
+    /// Runs the server until SIGINT or SIGTERM, then shuts down gracefully: it stops accepting
+    /// connections, lets the requests in flight finish (for at most the configuration's
+    /// `shutdownTimeout`, after which they are cancelled) and returns.
+    ///
+    /// The caller must not have another handler ending the process on those signals.
+    /// Throws when the server cannot start, for example when the port is taken.
+    public static func run(
+        _ configuration: Configuration,
+        logger: Logger? = nil,
+        onListening: @escaping @Sendable (ListeningAddress) async -> Void = { _ in }
+    ) async throws {
+        let logger = logger ?? defaultLogger(configuration)
+        let application = makeApplication(configuration, logger: logger, onListening: onListening)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [application],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
+        try await ServiceGroup(configuration: groupConfiguration).run()
+    }
+
+    private static func defaultLogger(_ configuration: Configuration) -> Logger {
+        var logger = Logger(label: "trenza.server")
+        logger.logLevel = configuration.logLevel
+        return logger
+    }
+}

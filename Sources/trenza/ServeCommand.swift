@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Synchronization
+import TrenzaServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the tutorial's asynchronous web server (§9.3).",
+        discussion: """
+            Serves the tutorial's routes with the same JSON as its Python server,
+            so a client written for that one works unchanged:
+              /             what the server offers (servidor, endpoints)
+              /rapido       one fast operation, 0.1-0.3 s       (alias /fast)
+              /medio        one medium operation, 0.5-1.5 s     (alias /medium)
+              /lento        one slow operation, 2-4 s           (alias /slow)
+              /mixto        the three at once: the slowest's    (alias /mixed)
+              /secuencial   the three in turn: their sum        (alias /sequential)
+              /health       {"status": "ok"}
+            Every response carries X-Tiempo-Respuesta (seconds) and Server-Timing;
+            every request is logged on stderr. Prints the URL it listens on (with
+            --port 0, the port it got). Ctrl-C or SIGTERM stops accepting
+            connections, lets the requests in flight finish (for at most
+            --shutdown-timeout seconds) and exits 0.
+            """
+    )
+
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on; 0 picks a free one.")
+    var port = 8080
+
+    @Option(help: "Multiply every simulated wait by this factor (0.01 makes /lento take 20-40 ms).")
+    var timeScale: Double = 1
+
+    @Option(help: "Seed for the random waits: the same seed gives the same waits, request after request.")
+    var seed: UInt64?
+
+    @Option(help: "The lowest level logged on stderr (each request is logged at info).")
+    var logLevel: Logger.Level = .info
+
+    @Option(help: "Seconds that requests in flight get to finish after Ctrl-C or SIGTERM.")
+    var shutdownTimeout: Double = 10
+
+    func validate() throws {
+        guard !host.isEmpty else { throw ValidationError("--host must not be empty.") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535 (got \(port)).") }
+        guard timeScale > 0, timeScale <= 100 else { throw ValidationError("--time-scale must be in (0, 100] (got \(timeScale)).") }
+        guard shutdownTimeout >= 0, shutdownTimeout <= 3600 else {
+            throw ValidationError("--shutdown-timeout must be between 0 and 3600 seconds (got \(shutdownTimeout)).")
+        }
+    }
+
+    /// Lets this thread take SIGINT and SIGTERM. A parent that started us from a thread blocking
+    /// them (as Dispatch's threads do) leaves them blocked here too, and the server's graceful
+    /// shutdown would never hear them. Call on the main thread, before anything starts threads.
+    static func unblockInterrupts() {
+        var interrupts = sigset_t()
+        sigemptyset(&interrupts)
+        sigaddset(&interrupts, SIGINT)
+        sigaddset(&interrupts, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &interrupts, nil)
+    }
+
+    func run() async throws {
+        let configuration = DemoServer.Configuration(
+            host: host,
+            port: port,
+            timeScale: timeScale,
+            seed: seed,
+            logLevel: logLevel,
+            shutdownTimeout: .milliseconds(Int64((shutdownTimeout * 1000).rounded()))
+        )
+        let started = StartedFlag()
+        do {
+            try await DemoServer.run(configuration) { [shutdownTimeout] address in
+                started.set()
+                Terminal.out("Listening on \(address.url)")
+                Terminal.out("Ctrl-C to stop (requests in flight get up to \(shutdownTimeout.formatted()) s to finish).")
+            }
+        } catch {
+            Terminal.err(started.isSet ? "trenza serve: the server stopped on an error: \(error)" : "trenza serve: cannot listen on \(host):\(port): \(error)")
+            throw ExitCode(1)
+        }
+        Terminal.out("Stopped.")
+    }
+}
+
+/// Whether the server got as far as listening, so a failure can say which step failed.
+private final class StartedFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
+}
