@@ -14,61 +14,20 @@
 //   0…255 and truncated (inside 0…1 Pillow skips the clip, which cannot change the result there);
 //   factor 0 and 1 return copies, which is what the formula gives anyway.
 
+import CTrenzaKernels
+
 /// Pillow's ITU-R 601-2 luma with 16-bit fixed-point weights (Convert.c, `L24`).
 @inline(__always)
 func luma(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> UInt8 {
     UInt8(truncatingIfNeeded: (UInt32(r) &* 19595 &+ UInt32(g) &* 38470 &+ UInt32(b) &* 7471 &+ 0x8000) >> 16)
 }
 
-/// `luma` for sixteen pixels at once, each held in the low three bytes of a 32-bit lane.
-///
-/// The same integer formula in 32-bit lanes, so exact; with the operands masked to 8 bits the
-/// compiler turns the products into SSE2's 16-bit multiplies (pmaddwd, pmullw/pmulhuw).
+/// Greys for `count` pixels of `bands` (3 or 4) bytes each, by `luma`'s formula, in C
+/// (trenza_kernels.c), where a build for AVX2 can be chosen at run time.
 @inline(__always)
-func lumaLanes(_ pixels: SIMD16<UInt32>) -> SIMD16<UInt8> {
-    let byte = SIMD16<UInt32>(repeating: 0xFF)
-    let r: SIMD16<UInt32> = (pixels & byte) &* 19595
-    let g: SIMD16<UInt32> = ((pixels &>> 8) & byte) &* 38470
-    let b: SIMD16<UInt32> = ((pixels &>> 16) & byte) &* 7471
-    let grey = (r &+ g &+ b &+ 0x8000) &>> 16
-    // Lane by lane rather than SIMD16's generic narrowing initialiser, which the optimiser
-    // sometimes leaves as a call; this form always becomes a few packs.
-    var bytes = SIMD16<UInt8>()
-    for k in 0..<16 { bytes[k] = UInt8(truncatingIfNeeded: grey[k]) }
-    return bytes
-}
-
-/// Greys for `count` pixels of `bands` (3 or 4) bytes each, sixteen at a time.
-///
-/// Baseline x86-64 has no byte shuffle (pshufb is SSSE3), so RGB is not deinterleaved: each pixel
-/// is read as an unaligned 32-bit word at its own offset, which puts R, G and B in fixed byte
-/// positions of a lane. That word also holds the next pixel's first byte, so an RGB block is only
-/// taken while one more pixel follows it; the rest goes through the scalar formula.
-@inline(__always)
-func lumaRow(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<UInt8>, count: Int, bands: Int) {
-    let raw = UnsafeRawPointer(src)
-    let out = UnsafeMutableRawPointer(dst)
-    var p = 0
-    if bands == 4 {
-        while p &+ 16 <= count {
-            let words = raw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD16<UInt32>.self)
-            out.storeBytes(of: lumaLanes(words), toByteOffset: p, as: SIMD16<UInt8>.self)
-            p &+= 16
-        }
-    } else {
-        while p &+ 17 <= count {
-            let block = raw + p &* 3
-            var words = SIMD16<UInt32>()
-            for k in 0..<16 { words[k] = block.loadUnaligned(fromByteOffset: k &* 3, as: UInt32.self) }
-            out.storeBytes(of: lumaLanes(words), toByteOffset: p, as: SIMD16<UInt8>.self)
-            p &+= 16
-        }
-    }
-    while p < count {
-        let s = p &* bands
-        dst[p] = luma(src[s], src[s &+ 1], src[s &+ 2])
-        p &+= 1
-    }
+func lumaRow(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<UInt8>, count: Int, bands: Int,
+             variant: KernelVariant = .auto) {
+    trenza_luma_row(variant.c, src, dst, count, bands)
 }
 
 @inline(__always)
@@ -83,22 +42,18 @@ private func colorRow(_ pixels: UnsafeMutablePointer<UInt8>, count: Int, bands: 
     }
 }
 
-/// The sum of `count` bytes.
-///
-/// Summed in 32-bit chunks, which cannot overflow (2¹⁶ · 255 < 2³²), so the loop adds bytes in
-/// wide vector lanes rather than widening every byte to 64 bits.
+/// The sum of `count` bytes, in C (trenza_kernels.c) like `lumaRow`.
 @inline(__always)
-func byteSum(_ bytes: UnsafePointer<UInt8>, count: Int) -> Int {
-    var total = 0
-    var start = 0
-    while start < count {
-        let end = min(start &+ 65_536, count)
-        var chunk: UInt32 = 0
-        for i in start..<end { chunk &+= UInt32(bytes[i]) }
-        total &+= Int(chunk)
-        start = end
-    }
-    return total
+func byteSum(_ bytes: UnsafePointer<UInt8>, count: Int, variant: KernelVariant = .auto) -> Int {
+    Int(trenza_byte_sum(variant.c, bytes, count))
+}
+
+/// `count` bytes mapped through the 256-entry `table`, in C like `lumaRow`; with `bands` 4 every
+/// fourth byte from the start is alpha and copied as it is.
+@inline(__always)
+func lutRow(_ table: UnsafePointer<UInt8>, _ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<UInt8>,
+            count: Int, bands: Int, variant: KernelVariant = .auto) {
+    trenza_lut_row(variant.c, table, src, dst, count, bands)
 }
 
 /// One byte of Blend.c: float32 interpolation (or extrapolation), clipped and truncated.
@@ -186,17 +141,8 @@ extension Image {
         let hasAlpha = mode == .rgba
         return table.withUnsafeBufferPointer { lut in
             mappingRows(threads: threads) { src, dst, count in
-                if hasAlpha {
-                    // Bands start on row boundaries, so every fourth byte from the start is alpha.
-                    for i in Swift.stride(from: 0, to: count, by: 4) {
-                        dst[i] = lut[Int(src[i])]
-                        dst[i &+ 1] = lut[Int(src[i &+ 1])]
-                        dst[i &+ 2] = lut[Int(src[i &+ 2])]
-                        dst[i &+ 3] = src[i &+ 3]
-                    }
-                } else {
-                    for i in 0..<count { dst[i] = lut[Int(src[i])] }
-                }
+                guard let table = lut.baseAddress else { return }
+                lutRow(table, src, dst, count: count, bands: hasAlpha ? 4 : 1)
             }
         }
     }

@@ -281,7 +281,7 @@ enum KernelVariant: Sendable, CaseIterable {
     /// `avx2` runs the baseline code on a CPU without AVX2.
     case auto, baseline, avx2
 
-    fileprivate var c: trenza_kernels_variant {
+    var c: trenza_kernels_variant {
         switch self {
         case .auto: TRENZA_KERNELS_AUTO
         case .baseline: TRENZA_KERNELS_BASELINE

@@ -234,7 +234,7 @@ struct FilterTests {
         #expect(ImageFilter.grayscale.apply(to: l) == l)
     }
 
-    @Test("grayscale's sixteen-pixel blocks give the scalar formula's byte for every input")
+    @Test("grayscale gives the scalar formula's byte for every input")
     func grayscaleBlocksExact() {
         // Edges: every (R, G) with B at both extremes, and each band swept with the others at 0 or 255.
         var triples: [(UInt8, UInt8, UInt8)] = []
@@ -281,6 +281,88 @@ struct FilterTests {
                 let fused = image.applying([.emboss, .grayscale])
                 #expect(fused == ImageFilter.grayscale.apply(to: ImageFilter.emboss.apply(to: image)),
                         "\(mode) width \(width)")
+            }
+        }
+    }
+
+    // MARK: grayscale, byte sum and lookup table in C, every variant
+
+    /// Row lengths for the C row functions: every one up to 64 (each vector width and its tail),
+    /// then rows of a few frame widths, and one past a 2¹⁶-byte chunk of the byte sum.
+    static let rowLengths = Array(0...64) + [255, 1920, 1921, 4099, 65_535, 65_536, 65_537, 200_003]
+
+    /// Random bytes, then the extremes: all 0, all 255, and 0 and 255 alternating.
+    static func rowInputs(count: Int, seed: UInt64) -> [[UInt8]] {
+        var random = SplitMix(seed: seed)
+        return [
+            (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) },
+            [UInt8](repeating: 0, count: count),
+            [UInt8](repeating: 255, count: count),
+            (0..<count).map { $0 % 2 == 0 ? 0 : 255 },
+        ]
+    }
+
+    /// Calls `body` with `count` bytes that start as garbage, followed by 16 guard bytes, and
+    /// returns them with whether the guard bytes are untouched.
+    static func writtenRow(count: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Void) -> (row: [UInt8], guarded: Bool) {
+        var out = [UInt8](repeating: 0xA5, count: count + 16)
+        out.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+        return (Array(out.prefix(count)), out.suffix(16).allSatisfy { $0 == 0xA5 })
+    }
+
+    @Test("the C grayscale row, each variant, gives the scalar formula for RGB and RGBA")
+    func lumaRowEveryVariant() {
+        for count in Self.rowLengths where count <= 4099 {
+            for bands in [3, 4] {
+                for input in Self.rowInputs(count: count * bands, seed: UInt64(count * 8 + bands)) {
+                    let expected = (0..<count).map { luma(input[$0 * bands], input[$0 * bands + 1], input[$0 * bands + 2]) }
+                    for variant in KernelVariant.allCases {
+                        let (row, guarded) = input.withUnsafeBufferPointer { src in
+                            Self.writtenRow(count: count) { lumaRow(src.baseAddress!, $0, count: count, bands: bands, variant: variant) }
+                        }
+                        #expect(row == expected && guarded, "\(variant) bands \(bands) count \(count)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("the C byte sum, each variant, is the sum of the bytes")
+    func byteSumEveryVariant() {
+        for count in Self.rowLengths {
+            for input in Self.rowInputs(count: count, seed: UInt64(count)) {
+                let expected = input.reduce(0) { $0 + Int($1) }
+                for variant in KernelVariant.allCases {
+                    let sum = input.withUnsafeBufferPointer { byteSum($0.baseAddress!, count: count, variant: variant) }
+                    #expect(sum == expected, "\(variant) count \(count)")
+                }
+            }
+        }
+    }
+
+    @Test("the C lookup-table row, each variant, maps colour bytes and copies alpha")
+    func lutRowEveryVariant() {
+        var random = SplitMix(seed: 5)
+        let tables = [(0...255).map { UInt8(255 - $0) }, (0...255).map { _ in UInt8(truncatingIfNeeded: random.next()) }]
+        for count in Self.rowLengths where count <= 4099 {
+            // `bands` 1 maps every byte (L and RGB), 4 leaves every fourth byte alone (RGBA).
+            for bands in [1, 4] {
+                let length = count * bands
+                for input in Self.rowInputs(count: length, seed: UInt64(count * 8 + bands)) {
+                    for table in tables {
+                        let expected = (0..<length).map { bands == 4 && $0 % 4 == 3 ? input[$0] : table[Int(input[$0])] }
+                        for variant in KernelVariant.allCases {
+                            let (row, guarded) = input.withUnsafeBufferPointer { src in
+                                table.withUnsafeBufferPointer { lut in
+                                    Self.writtenRow(count: length) {
+                                        lutRow(lut.baseAddress!, src.baseAddress!, $0, count: length, bands: bands, variant: variant)
+                                    }
+                                }
+                            }
+                            #expect(row == expected && guarded, "\(variant) bands \(bands) count \(count)")
+                        }
+                    }
+                }
             }
         }
     }

@@ -45,4 +45,19 @@ void trenza_kernel3_row(trenza_kernels_variant variant, trenza_kernel3 kernel, c
                         const uint8_t *c, const uint8_t *p1, uint8_t *out, size_t length,
                         size_t bands, uint16_t *scratch);
 
+/// Pillow's RGB/RGBA → L (Convert.c's rgb2l): `out[x]` = (R·19595 + G·38470 + B·7471 + 0x8000) >> 16
+/// for each of the `count` pixels of `bands` (3 or 4) bytes at `src`; alpha is ignored. `out` must
+/// not overlap `src`. `variant` as for trenza_blur_row.
+void trenza_luma_row(trenza_kernels_variant variant, const uint8_t *src, uint8_t *out, size_t count,
+                     size_t bands);
+
+/// The sum of `count` bytes. `variant` as for trenza_blur_row.
+uint64_t trenza_byte_sum(trenza_kernels_variant variant, const uint8_t *bytes, size_t count);
+
+/// Maps `length` bytes of `bands`-byte pixels through the 256-entry `table` into `out`; with 4
+/// bands every fourth byte (alpha, from the start) is copied instead. `out` must not overlap `src`.
+/// `variant` as for trenza_blur_row.
+void trenza_lut_row(trenza_kernels_variant variant, const uint8_t *table, const uint8_t *src,
+                    uint8_t *out, size_t length, size_t bands);
+
 #endif
