@@ -113,7 +113,8 @@ struct ReadError: Error { var reason: String }
 
 /// Reads a whole file, with the system's reason when it cannot.
 func readFile(_ path: String) throws(ReadError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    // O_NONBLOCK: a FIFO named like a photo must be refused below, not block the batch in open().
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard fd >= 0 else { throw ReadError(reason: "cannot open: \(String(cString: strerror(errno)))") }
     defer { close(fd) }
     var info = stat()
