@@ -89,7 +89,7 @@ struct FilterTests {
 
     @Test("integer forms equal Pillow's float32 arithmetic", arguments: kernelFilters)
     func integerFormsMatchFloats(filter: ImageFilter) throws {
-        let kernel = try #require(Self.pillowKernel(filter))
+        let kernel = try #require(filter.pillowKernel)
         for (seed, spread) in [(1, 256), (2, 256), (3, 40), (4, 12), (5, 3), (6, 1)] as [(UInt64, Int)] {
             for mode in Image.Mode.allCases {
                 let image = Self.noise(width: 41, height: 37, mode: mode, seed: seed, spread: spread)
@@ -152,7 +152,7 @@ struct FilterTests {
     @Test("the C kernels, each variant, equal Pillow's float arithmetic at every width 0…40",
           arguments: cKernels)
     func cKernelsEveryWidth(filter: ImageFilter) throws {
-        let kernel = try #require(Self.pillowKernel(filter))
+        let kernel = try #require(filter.pillowKernel)
         // Where the CPU lacks AVX2, `.avx2` runs the baseline code, so this still passes there.
         for width in 0...40 {
             for height in [0, 1, 2, 3, 4, 5, 6, 9] {
@@ -173,7 +173,7 @@ struct FilterTests {
 
     @Test("the C kernels, each variant, equal Pillow's float arithmetic on wide images", arguments: cKernels)
     func cKernelsWide(filter: ImageFilter) throws {
-        let kernel = try #require(Self.pillowKernel(filter))
+        let kernel = try #require(filter.pillowKernel)
         for (width, height) in [(1920, 7), (1921, 6), (1000, 9), (4099, 5), (257, 40)] {
             for mode in Image.Mode.allCases {
                 for image in Self.kernelInputs(width: width, height: height, mode: mode, seed: UInt64(width + height)) {
@@ -185,22 +185,6 @@ struct FilterTests {
                     #expect(image.applying([filter], threads: 3) == expected, "\(filter) \(mode) \(width)×\(height)")
                 }
             }
-        }
-    }
-
-    static func pillowKernel(_ filter: ImageFilter) -> PillowKernel? {
-        switch filter {
-        case .blur: .blur
-        case .sharpen: .sharpen
-        case .contour: .contour
-        case .detail: .detail
-        case .edgeEnhance: .edgeEnhance
-        case .edgeEnhanceMore: .edgeEnhanceMore
-        case .emboss: .emboss
-        case .findEdges: .findEdges
-        case .smooth: .smooth
-        case .smoothMore: .smoothMore
-        default: nil
         }
     }
 
