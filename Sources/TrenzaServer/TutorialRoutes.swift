@@ -15,7 +15,7 @@ struct TutorialRoutes: Sendable {
         ("/lento", "/slow", .slow),
     ]
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ServerContext>) {
         Self.get("/", on: router) { .json(self.index) }
         for route in Self.single {
             let operation = route.operation
@@ -34,7 +34,7 @@ struct TutorialRoutes: Sendable {
 
     /// Serves `path` with `handler` on GET (the router adds HEAD) and answers the other methods
     /// with 405 and `Allow`, as aiohttp does for a route it knows under another method.
-    private static func get(_ path: String, on router: Router<BasicRequestContext>, _ handler: @escaping @Sendable () async throws -> Response) {
+    private static func get(_ path: String, on router: Router<ServerContext>, _ handler: @escaping @Sendable () async throws -> Response) {
         router.get(RouterPath(path)) { _, _ in try await handler() }
         for method in [HTTPRequest.Method.post, .put, .patch, .delete, .options] {
             router.on(RouterPath(path), method: method) { _, _ -> Response in
