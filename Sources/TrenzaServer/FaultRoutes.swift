@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import Synchronization
 
@@ -41,7 +42,8 @@ struct FaultRoutes: Sendable {
         router.get("/fault/status/:code/:count") { request, context in
             let code = try context.parameters.require("code", as: Int.self)
             guard (400...599).contains(code) else { throw HTTPError(.badRequest, message: "the status must be between 400 and 599 (got \(code))") }
-            let status = HTTPResponse.Status(code: code)
+            // HTTPTypes knows no reason phrases by number; NIO's table does.
+            let status = HTTPResponse.Status(code: code, reasonPhrase: HTTPResponseStatus(statusCode: code).reasonPhrase)
             return try await serve(request, context) { _ in
                 JSONErrorMiddleware<ServerContext>.response(status: status, message: status.reasonPhrase)
             }
