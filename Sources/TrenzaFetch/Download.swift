@@ -84,7 +84,7 @@ struct Download {
             let candidate = path(name)
             guard let size = fileSize(candidate) else { continue }
             if let expected = item.request.sha256 {
-                guard (try? sha256(ofFile: candidate)) == expected else { continue }
+                guard (try? FileChecksum.sha256(ofFile: candidate)) == expected else { continue }
             }
             return (candidate, size)
         }
@@ -178,7 +178,7 @@ struct Download {
         if let expected = item.request.sha256 {
             let actual: String
             do {
-                actual = try sha256(ofFile: partPath)
+                actual = try FileChecksum.sha256(ofFile: partPath)
             } catch {
                 throw AttemptFailure(message: "\(error)", status: status, retryable: false, retryAfter: nil, keptBytes: false)
             }
@@ -290,21 +290,24 @@ func fileSize(_ path: String) -> Int? {
     return Int(info.st_size)
 }
 
-/// The lower-case hex SHA-256 of a file, read in 1 MiB pieces so that memory stays flat.
-func sha256(ofFile path: String) throws(LocalFileError) -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw LocalFileError(path: path, operation: "read", code: errno) }
-    defer { Glibc.close(fd) }
-    var hasher = SHA256()
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw LocalFileError(path: path, operation: "read", code: errno)
+/// Checksums of files on disk.
+public enum FileChecksum {
+    /// The lower-case hex SHA-256 of a file, read in 1 MiB pieces so that memory stays flat.
+    public static func sha256(ofFile path: String) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw LocalFileError(path: path, operation: "read", code: errno) }
+        defer { Glibc.close(fd) }
+        var hasher = SHA256()
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw LocalFileError(path: path, operation: "read", code: errno)
+            }
+            if count == 0 { break }
+            chunk.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
         }
-        if count == 0 { break }
-        chunk.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
-    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
 }

@@ -83,6 +83,18 @@ public struct FetchResult: Codable, Sendable, Equatable {
     public var error: String?
 
     public var succeeded: Bool { disposition != .failed }
+
+    public init(url: String, path: String, bytes: Int, status: Int?, attempts: Int, seconds: Double,
+                disposition: Disposition, error: String?) {
+        self.url = url
+        self.path = path
+        self.bytes = bytes
+        self.status = status
+        self.attempts = attempts
+        self.seconds = seconds
+        self.disposition = disposition
+        self.error = error
+    }
 }
 
 /// Downloads one URL with retries, resume and checksum: the unit of work of `trenza fetch`.
@@ -95,18 +107,24 @@ public struct FetchJob: Job {
 
     private let clients: FetchClients
     private let onBytes: (@Sendable (_ index: Int, _ count: Int) -> Void)?
+    private let onResult: (@Sendable (_ index: Int, _ result: FetchResult) -> Void)?
 
     /// - Parameters:
     ///   - clients: the process's HTTP clients, shared by every download.
-    ///   - onBytes: told of bytes as they arrive (threads and async engines; a worker process
-    ///     has no one to tell).
-    public init(clients: FetchClients, onBytes: (@Sendable (_ index: Int, _ count: Int) -> Void)? = nil) {
+    ///   - onBytes: told of bytes as they arrive, and `onResult` of each result before it is
+    ///     returned (threads and async engines; a worker process has no one to tell).
+    public init(clients: FetchClients,
+                onBytes: (@Sendable (_ index: Int, _ count: Int) -> Void)? = nil,
+                onResult: (@Sendable (_ index: Int, _ result: FetchResult) -> Void)? = nil) {
         self.clients = clients
         self.onBytes = onBytes
+        self.onResult = onResult
     }
 
     public func runAsync(_ item: FetchItem) async throws -> FetchResult {
-        await Download(item: item, clients: clients, onBytes: onBytes).run()
+        let result = await Download(item: item, clients: clients, onBytes: onBytes).run()
+        onResult?(item.index, result)
+        return result
     }
 
     public func run(_ item: FetchItem) throws -> FetchResult {
@@ -114,12 +132,13 @@ public struct FetchJob: Job {
         let result = ResultSlot()
         let job = self
         Task.detached {
-            let outcome = await Download(item: item, clients: job.clients, onBytes: job.onBytes).run()
+            let outcome = try? await job.runAsync(item)
             result.storage.withLock { $0 = outcome }
             finished.signal()
         }
         finished.wait()
-        return result.storage.withLock { $0! }
+        guard let outcome = result.storage.withLock({ $0 }) else { throw JobError("the download task ended without a result") }
+        return outcome
     }
 }
 
