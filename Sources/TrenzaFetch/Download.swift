@@ -15,9 +15,36 @@ struct Download {
     let item: FetchItem
     let clients: FetchClients
     let onBytes: (@Sendable (Int, Int) -> Void)?
+    /// The planned name, or that name with the URL's hash when an earlier run's download of
+    /// another URL already holds it (the same folder, a different list).
+    let name: PlannedName
+
+    init(item: FetchItem, clients: FetchClients, onBytes: (@Sendable (Int, Int) -> Void)?) {
+        self.item = item
+        self.clients = clients
+        self.onBytes = onBytes
+        var name = item.name
+        if Self.heldByAnotherURL(name, folder: item.folder, url: item.request.url) {
+            name.stem = FileNaming.fit(name.stem, reserving: 9) + "-" + FileNaming.urlHash(item.request.url)
+        }
+        self.name = name
+    }
 
     private var settings: FetchSettings { item.settings }
-    private var partPath: String { path(item.name.partName) }
+    private var partPath: String { path(name.partName) }
+
+    /// True when the final or part file for `name` records a different URL than `url`.
+    private static func heldByAnotherURL(_ name: PlannedName, folder: String, url: String) -> Bool {
+        let paths = ([name.partName] + finalNameCandidates(name)).map { folder + "/" + $0 }
+        return paths.contains { path in PartFile.source(of: path).map { $0 != url } ?? false }
+    }
+
+    /// Where a finished file for `name` can be: its one name, or when the extension comes from
+    /// `Content-Type`, the stem with any extension that can give.
+    private static func finalNameCandidates(_ name: PlannedName) -> [String] {
+        if name.fileExtension != nil { return [name.fileName(contentTypeExtension: nil)] }
+        return FileNaming.knownContentTypeExtensions.sorted().map { name.fileName(contentTypeExtension: $0) } + [name.stem]
+    }
 
     private func path(_ name: String) -> String {
         item.folder.hasSuffix("/") ? item.folder + name : item.folder + "/" + name
@@ -25,7 +52,7 @@ struct Download {
 
     func run() async -> FetchResult {
         let start = monotonicSeconds()
-        var result = FetchResult(url: item.request.url, path: path(item.name.fileName(contentTypeExtension: nil)), bytes: 0,
+        var result = FetchResult(url: item.request.url, path: path(name.fileName(contentTypeExtension: nil)), bytes: 0,
                                  status: nil, attempts: 0, seconds: 0, disposition: .failed, error: nil)
         if settings.force {
             unlink(partPath)
@@ -74,13 +101,7 @@ struct Download {
     /// A finished file from an earlier run (found under its final name, so it was complete when
     /// it was renamed there) that also matches the checksum when one is given.
     private func existingCompleteFile() -> (path: String, size: Int)? {
-        var candidates: [String] = []
-        if item.name.fileExtension != nil {
-            candidates = [item.name.fileName(contentTypeExtension: nil)]
-        } else {
-            candidates = FileNaming.knownContentTypeExtensions.sorted().map { item.name.fileName(contentTypeExtension: $0) } + [item.name.stem]
-        }
-        for name in candidates {
+        for name in Self.finalNameCandidates(name) {
             let candidate = path(name)
             guard let size = fileSize(candidate) else { continue }
             if let expected = item.request.sha256 {
@@ -132,7 +153,7 @@ struct Download {
         let decision = ResumePlan.decide(partSize: partSize, rangeRequested: rangeRequested, status: status,
                                          contentRange: response.headers.first(name: "Content-Range"))
         let contentTypeExtension = response.headers.first(name: "Content-Type").flatMap(FileNaming.fileExtension(forContentType:))
-        let finalPath = path(item.name.fileName(contentTypeExtension: contentTypeExtension))
+        let finalPath = path(name.fileName(contentTypeExtension: contentTypeExtension))
 
         let part: PartFile
         switch decision {
@@ -150,6 +171,7 @@ struct Download {
             // The validator goes with the bytes it describes, so that a later run can ask for
             // the rest of exactly this version.
             part.setValidator(Self.validator(from: response.headers))
+            part.setSource(item.request.url)
         }
         let startOffset = part.size
         let expectedLength = response.headers.first(name: "Content-Length").flatMap { Int($0) }

@@ -11,10 +11,12 @@ import Glibc
 /// before it is renamed.
 ///
 /// The response's validator (`ETag` or `Last-Modified`) is kept in an extended attribute of the
-/// file itself, so that it cannot be separated from the bytes it describes. On a file system
-/// without extended attributes a part file simply cannot be resumed and is downloaded again.
+/// file itself, so that it cannot be separated from the bytes it describes; so is the URL, which
+/// stays on the finished file and tells a later run whose file it is. On a file system without
+/// extended attributes a part file simply cannot be resumed and is downloaded again.
 final class PartFile {
     static let validatorAttribute = "user.trenza.validator"
+    static let sourceAttribute = "user.trenza.url"
 
     private var descriptor: Int32
     private(set) var size: Int
@@ -69,16 +71,29 @@ final class PartFile {
     }
 
     func setValidator(_ validator: String?) {
-        guard let validator else {
-            fremovexattr(descriptor, Self.validatorAttribute)
-            return
-        }
-        _ = Array(validator.utf8).withUnsafeBytes { fsetxattr(descriptor, Self.validatorAttribute, $0.baseAddress, $0.count, 0) }
+        set(Self.validatorAttribute, validator)
     }
 
-    static func validator(of path: String) -> String? {
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        let count = buffer.withUnsafeMutableBytes { getxattr(path, validatorAttribute, $0.baseAddress, $0.count) }
+    func setSource(_ url: String) {
+        set(Self.sourceAttribute, url)
+    }
+
+    private func set(_ attribute: String, _ value: String?) {
+        guard let value else {
+            fremovexattr(descriptor, attribute)
+            return
+        }
+        _ = Array(value.utf8).withUnsafeBytes { fsetxattr(descriptor, attribute, $0.baseAddress, $0.count, 0) }
+    }
+
+    static func validator(of path: String) -> String? { attribute(validatorAttribute, of: path) }
+
+    /// The URL a part or finished file was downloaded from, when a download of ours wrote it.
+    static func source(of path: String) -> String? { attribute(sourceAttribute, of: path) }
+
+    private static func attribute(_ name: String, of path: String) -> String? {
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        let count = buffer.withUnsafeMutableBytes { getxattr(path, name, $0.baseAddress, $0.count) }
         guard count > 0 else { return nil }
         return String(decoding: buffer[..<count], as: UTF8.self)
     }
