@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Synchronization
 import Testing
@@ -182,9 +181,7 @@ private final class Occupancy: Sendable {
     let state = Mutex((inside: 0, most: 0, done: 0))
 }
 
-private func sha256Hex(_ bytes: [UInt8]) -> String {
-    SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
-}
+
 
 private func setValidator(_ value: String, on path: String) -> Bool {
     let part = try? PartFile(path: path, appendingAt: fileSize(path))
