@@ -158,7 +158,7 @@ struct Download {
         let part: PartFile
         switch decision {
         case .alreadyComplete:
-            try finish(partAt: partPath, into: finalPath)
+            try verifyAndFinish(status: status, finalPath: finalPath)
             return AttemptOutcome(path: finalPath, bytes: partSize, status: status, resumed: true)
         case .discardAndRetry:
             unlink(partPath)
@@ -197,6 +197,12 @@ struct Download {
         } catch let error as LocalFileError {
             throw AttemptFailure(message: error.description, status: status, retryable: false, retryAfter: nil, keptBytes: startOffset > 0)
         }
+        try verifyAndFinish(status: status, finalPath: finalPath)
+        return AttemptOutcome(path: finalPath, bytes: startOffset + received, status: status, resumed: startOffset > 0)
+    }
+
+    /// Checks the complete part file against the list's checksum, then gives it its final name.
+    private func verifyAndFinish(status: Int, finalPath: String) throws {
         if let expected = item.request.sha256 {
             let actual: String
             do {
@@ -215,7 +221,6 @@ struct Download {
         } catch {
             throw AttemptFailure(message: "\(error)", status: status, retryable: false, retryAfter: nil, keptBytes: true)
         }
-        return AttemptOutcome(path: finalPath, bytes: startOffset + received, status: status, resumed: startOffset > 0)
     }
 
     /// A strong `ETag`, else `Last-Modified`: what `If-Range` accepts (weak ETags are not allowed there).
