@@ -7,13 +7,16 @@
 # The tutorial's server is extracted from the tutorial at run time (the python block after the
 # "### 9.3" heading); it is skipped, with a note, when the tutorial is not at SEED_DIR.
 # Usage: scripts/bench-server.sh [SEED_DIR]   (default ../shared/seed)
-#   DURATION=10 (seconds per load)   CONNECTIONS_MAX=10000
+#   DURATION=10 (seconds per load on /)   WAIT_DURATION=20 (seconds per load on /rapido: each
+#   connection completes only about 5 requests a second, and the one cut off at the end of the
+#   window is lost, so a short window understates the rate)   CONNECTIONS_MAX=10000
 # Installs what it needs when missing: wrk (apt-get), aiohttp (PyPI, into .build/server-bench-venv).
 # Figures land in bench-results/server.json and bench-results/server.txt. Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seed_dir=${1:-../shared/seed}
 duration=${DURATION:-10}
+wait_duration=${WAIT_DURATION:-20}
 max_connections=${CONNECTIONS_MAX:-10000}
 out=bench-results
 mkdir -p "$out"
@@ -60,8 +63,8 @@ start_trenza() { # name, extra flags...
 results="$out/server-runs.txt"
 : > "$results"
 
-load() { # label, url, connections, threads
-  local label=$1 url=$2 connections=$3 threads=${4:-1}
+load() { # label, url, connections, threads, seconds
+  local label=$1 url=$2 connections=$3 threads=${4:-1} duration=${5:-$duration}
   echo "== $label: wrk -t$threads -c$connections -d${duration}s $url" >&2
   wrk -t"$threads" -c"$connections" -d1s --timeout 10s "$url" >/dev/null 2>&1 || true   # warm-up
   local text
@@ -105,10 +108,10 @@ load "bare Hummingbird /" "http://127.0.0.1:$bare_port/" 64
 load "trenza /" "http://127.0.0.1:$trenza_port/" 64
 load "trenza / (log-level warning)" "http://127.0.0.1:$trenza_quiet_port/" 64
 [[ -n "$seed_port" ]] && load "seed aiohttp /" "http://127.0.0.1:$seed_port/" 64
-load "trenza /rapido" "http://127.0.0.1:$trenza_port/rapido" 1000
-[[ -n "$seed_port" ]] && load "seed aiohttp /rapido" "http://127.0.0.1:$seed_port/rapido" 1000
-load "trenza /rapido" "http://127.0.0.1:$trenza_quiet_port/rapido" "$max_connections" 2
-[[ -n "$seed_port" ]] && load "seed aiohttp /rapido" "http://127.0.0.1:$seed_port/rapido" "$max_connections" 2
+load "trenza /rapido" "http://127.0.0.1:$trenza_port/rapido" 1000 1 "$wait_duration"
+[[ -n "$seed_port" ]] && load "seed aiohttp /rapido" "http://127.0.0.1:$seed_port/rapido" 1000 1 "$wait_duration"
+load "trenza /rapido" "http://127.0.0.1:$trenza_quiet_port/rapido" "$max_connections" 2 "$wait_duration"
+[[ -n "$seed_port" ]] && load "seed aiohttp /rapido" "http://127.0.0.1:$seed_port/rapido" "$max_connections" 2 "$wait_duration"
 peak_rss=$(awk '/VmHWM/ {print $2}' "/proc/$trenza_quiet_pid/status" 2>/dev/null || echo 0)
 
 python3 - "$results" "$out" "$peak_rss" <<'PY' | tee "$out/server.txt"
