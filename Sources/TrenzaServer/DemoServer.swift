@@ -108,6 +108,14 @@ public enum DemoServer {
         return router
     }
 
+    /// A router with one route, `GET /` answering `Hello, world!`, and no middleware: the
+    /// framework's own ceiling, which the server benchmark measures the real routes against.
+    public static func makeBareRouter() -> Router<ServerContext> {
+        let router = Router(context: ServerContext.self)
+        router.get("/") { _, _ in "Hello, world!" }
+        return router
+    }
+
     /// The application, ready to run as a `Service` or to test with HummingbirdTesting.
     ///
     /// - Parameters:
@@ -141,11 +149,12 @@ public enum DemoServer {
     /// Throws when the server cannot start, for example when the port is taken.
     public static func run(
         _ configuration: Configuration,
+        router: Router<ServerContext>? = nil,
         logger: Logger? = nil,
         onListening: @escaping @Sendable (ListeningAddress) async -> Void = { _ in }
     ) async throws {
         let logger = logger ?? defaultLogger(configuration)
-        let application = try makeApplication(configuration, logger: logger, onListening: onListening)
+        let application = try makeApplication(configuration, router: router, logger: logger, onListening: onListening)
         var groupConfiguration = ServiceGroupConfiguration(
             services: [application],
             gracefulShutdownSignals: [.sigterm, .sigint],

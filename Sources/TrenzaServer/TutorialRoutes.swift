@@ -7,6 +7,14 @@ import Hummingbird
 struct TutorialRoutes: Sendable {
     let durations: DurationSource
     let timeScale: Double
+    /// The information document never changes while the server runs: written once.
+    private let indexBytes: ByteBuffer
+
+    init(durations: DurationSource, timeScale: Double) {
+        self.durations = durations
+        self.timeScale = timeScale
+        indexBytes = ByteBuffer(bytes: Self.index(timeScale: timeScale).bytes)
+    }
 
     /// The paths served, in the order the index lists them.
     static let single: [(spanish: String, english: String, operation: SimulatedOperation)] = [
@@ -16,7 +24,7 @@ struct TutorialRoutes: Sendable {
     ]
 
     func register(on router: Router<ServerContext>) {
-        Self.get("/", on: router) { .json(self.index) }
+        Self.get("/", on: router) { [indexBytes] in .json(bytes: indexBytes) }
         for route in Self.single {
             let operation = route.operation
             for path in [route.spanish, route.english] {
@@ -46,7 +54,7 @@ struct TutorialRoutes: Sendable {
     /// The information document: the same keys and shape as the tutorial's (`servidor`, and
     /// `endpoints` as a list of `ruta` and `descripción`), with the waits as this server's time
     /// scale makes them.
-    var index: PythonJSON {
+    static func index(timeScale: Double) -> PythonJSON {
         func waits(_ operation: SimulatedOperation) -> String {
             let range = operation.secondsRange
             return String(format: "%g-%g s", range.lowerBound * timeScale, range.upperBound * timeScale)

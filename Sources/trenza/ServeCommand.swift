@@ -67,6 +67,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A folder to serve read-only under /files/.")
     var files: String?
 
+    // Only GET / answering "Hello, world!", without middleware: the benchmark's framework ceiling.
+    @Flag(help: .hidden)
+    var bare = false
+
     func validate() throws {
         guard !host.isEmpty else { throw ValidationError("--host must not be empty.") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535 (got \(port)).") }
@@ -107,7 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let started = StartedFlag()
         do {
-            try await DemoServer.run(configuration) { [shutdownTimeout] address in
+            try await DemoServer.run(configuration, router: bare ? DemoServer.makeBareRouter() : nil) { [shutdownTimeout] address in
                 started.set()
                 Terminal.out("Listening on \(address.url)")
                 Terminal.out("Ctrl-C to stop (requests in flight get up to \(shutdownTimeout.formatted()) s to finish).")
