@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "TrenzaLessons", targets: ["TrenzaLessons"]),
         .library(name: "TrenzaImaging", targets: ["TrenzaImaging"]),
         .library(name: "TrenzaServer", targets: ["TrenzaServer"]),
+        .library(name: "TrenzaFetch", targets: ["TrenzaFetch"]),
         .executable(name: "trenza", targets: ["trenza"]),
     ],
     dependencies: [
@@ -17,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -55,6 +58,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(name: "CTrenzaXattr"),
+        .target(
+            name: "TrenzaFetch",
+            dependencies: [
+                "Trenza",
+                "CTrenzaXattr",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "TrenzaBench",
             dependencies: ["Trenza", "TrenzaLessons"]
@@ -62,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "trenza",
             dependencies: [
-                "Trenza", "TrenzaImaging", "TrenzaLessons", "TrenzaBench", "TrenzaServer",
+                "Trenza", "TrenzaImaging", "TrenzaLessons", "TrenzaBench", "TrenzaServer", "TrenzaFetch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -76,6 +91,16 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "TrenzaFetchTests",
+            dependencies: [
+                "TrenzaFetch",
+                "TrenzaServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(
