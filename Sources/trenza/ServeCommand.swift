@@ -67,7 +67,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A folder to serve read-only under /files/.")
     var files: String?
 
-    // Only GET / answering "Hello, world!", without middleware: the benchmark's framework ceiling.
+    // Only GET / ("Hello, world!") and GET /index (the bytes of /), without middleware: the
+    // benchmark's framework ceilings.
     @Flag(help: .hidden)
     var bare = false
 
