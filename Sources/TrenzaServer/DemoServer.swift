@@ -137,7 +137,10 @@ public enum DemoServer {
         let host = configuration.host
         return Application(
             router: try router ?? makeRouter(configuration),
-            configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
+            // A deep accept queue: thousands of clients connecting in the same instant (a load
+            // test, a downloader at -j 1000) must wait in it, not have their SYNs dropped and
+            // retried a second later. The kernel caps it at net.core.somaxconn.
+            configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port), backlog: 8192),
             onServerRunning: { channel in
                 await onListening(ListeningAddress(host: host, port: channel.localAddress?.port ?? configuration.port))
             },
