@@ -93,7 +93,7 @@ public enum DemoServer {
         // Middleware first: Hummingbird applies it only to the routes added after it. Timing
         // outermost so it times everything; metrics see the final statuses, errors included.
         router.add(middleware: RequestTimingMiddleware(logLevel: .info))
-        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         if configuration.latency > .zero {
             router.add(middleware: LatencyMiddleware(latency: configuration.latency))

@@ -109,10 +109,11 @@ struct OperationTests {
             #expect(response.status == .ok)
             #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
             let lines = response.text.split(separator: "\n")
-            let health = lines.first { $0.hasPrefix("hb_requests{") && $0.contains("http_route=\"/health\"") && $0.contains("http_response_status_code=\"200\"") }
+            let health = lines.first { $0.hasPrefix("http_server_requests{") && $0.contains("http_route=\"/health\"") && $0.contains("http_response_status_code=\"200\"") }
             let count = try #require(health.flatMap { Double($0.split(separator: " ").last ?? "") })
             #expect(count >= 3)
-            #expect(lines.contains { $0.contains("/status/{code}") && $0.contains("418") })
+            #expect(lines.contains { $0.hasPrefix("http_server_requests{") && $0.contains("/status/{code}") && $0.contains("418") })
+            #expect(lines.contains { $0.hasPrefix("http_server_request_duration_bucket{") && $0.contains("http_route=\"/health\"") })
         }
     }
 
