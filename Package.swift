@@ -49,7 +49,7 @@ let package = Package(
         ),
         .target(
             name: "TrenzaBench",
-            dependencies: ["Trenza", "TrenzaLessons"]
+            dependencies: ["Trenza", "TrenzaLessons", "TrenzaImaging"]
         ),
         .executableTarget(
             name: "trenza",
@@ -60,7 +60,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TrenzaTests", dependencies: ["Trenza"]),
-        .testTarget(name: "TrenzaCLITests", dependencies: ["Trenza", "TrenzaImaging"]),
+        .testTarget(name: "TrenzaCLITests", dependencies: ["Trenza", "TrenzaImaging", "TrenzaBench"]),
+        .testTarget(name: "TrenzaBenchTests", dependencies: ["TrenzaBench", "TrenzaImaging"]),
         .testTarget(
             name: "TrenzaServerTests",
             dependencies: [
