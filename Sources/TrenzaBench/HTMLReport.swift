@@ -105,10 +105,9 @@ public enum HTMLReport {
         section { background: #fff; border: 1px solid var(--rule); border-radius: 12px; padding: 1rem 1.25rem; margin: 1.25rem 0; }
         .winner { font-weight: 600; }
         .charts { display: grid; grid-template-columns: 1fr; gap: 1rem; }
-        @media (min-width: 900px) { .charts { grid-template-columns: 1fr 1fr; } }
         figure { margin: 0; }
         svg { width: 100%; height: auto; display: block; }
-        svg .tick { fill: var(--muted); font-size: 11px; }
+        svg .tick { fill: var(--muted); font-size: 12px; }
         .table { overflow-x: auto; margin-top: 1rem; }
         table { border-collapse: collapse; width: 100%; font-size: .92rem; font-variant-numeric: tabular-nums; }
         th, td { padding: .35rem .5rem; border-bottom: 1px solid var(--rule); text-align: left; white-space: nowrap; }
@@ -130,7 +129,7 @@ public enum HTMLReport {
           main { max-width: none; padding: 0; }
           nav { display: none; }
           section { border: none; border-top: 1px solid #999; border-radius: 0; padding: .5rem 0; break-inside: avoid-page; }
-          .charts { grid-template-columns: 1fr 1fr; }
+          .charts { max-width: 16cm; }
           figure, table { break-inside: avoid; }
           tr.win { background: none; }
           a { color: inherit; text-decoration: none; }

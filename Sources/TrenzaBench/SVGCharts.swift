@@ -3,7 +3,7 @@ import Foundation
 /// Charts as inline SVG: no script, no external asset, scalable to a phone or a printed page
 /// (a `viewBox` and no fixed size), and well-formed XML on their own.
 package enum SVGCharts {
-    static let width = 640.0
+    static let width = 520.0
 
     /// The colour of an engine's bars and lines; variants of an engine share its colour, dashed.
     static func color(_ engine: String) -> String {
@@ -22,8 +22,9 @@ package enum SVGCharts {
         let value: (BenchRow) -> Double = { byTime ? $0.seconds : $0.throughput }
         let label: (BenchRow) -> String = { byTime ? BenchFormat.seconds($0.seconds) : BenchFormat.rate($0.throughput) }
         let groups = section.sweepValues.map { level in (level, section.rows.filter { section.sweepValue($0) == level }) }
-        let barHeight = 18.0, gap = 5.0, groupGap = 14.0, labelWidth = 190.0, valueWidth = 92.0, top = 8.0
-        let plotWidth = width - labelWidth - valueWidth
+        // Names sit above their bars, not beside them: on a phone the bars keep the whole width.
+        let barHeight = 16.0, nameHeight = 17.0, gap = 7.0, groupGap = 12.0, valueWidth = 110.0, top = 8.0, left = 4.0
+        let plotWidth = width - left - valueWidth
         let maximum = max(section.rows.map(value).max() ?? 0, .leastNonzeroMagnitude)
         let showGroups = groups.count > 1
         let winner = section.winner
@@ -32,18 +33,19 @@ package enum SVGCharts {
         for (level, rows) in groups {
             if showGroups {
                 let heading = section.sweep == .width ? "width \(BenchFormat.grouped(level))" : "\(BenchFormat.grouped(level)) \(section.unit)"
-                body.append(text(heading, x: 4, y: y + 11, attributes: "class=\"group\" font-weight=\"bold\""))
-                y += 16
+                body.append(text(heading, x: left, y: y + 13, attributes: "class=\"group\" font-weight=\"bold\""))
+                y += 20
             }
             for row in rows {
                 let isWinner = row == winner
                 let length = max(0, value(row) / maximum * plotWidth)
                 let name = (isWinner ? "★ " : "") + row.series + (showGroups ? "" : " ×\(row.width)")
-                body.append(text(name, x: labelWidth - 6, y: y + barHeight - 5, attributes: "text-anchor=\"end\""))
+                body.append(text(name, x: left, y: y + nameHeight - 4, attributes: ""))
+                y += nameHeight
                 let stroke = isWinner ? " stroke=\"#111827\" stroke-width=\"2\"" : ""
                 let opacity = row.variant == nil ? "1" : "0.55"
-                body.append("<rect class=\"bar\" x=\"\(number(labelWidth))\" y=\"\(number(y))\" width=\"\(number(length))\" height=\"\(number(barHeight))\" fill=\"\(color(row.engine))\" fill-opacity=\"\(opacity)\"\(stroke) data-value=\"\(number(value(row)))\"><title>\(escape(row.series + ", width \(row.width): " + label(row)))</title></rect>")
-                body.append(text(label(row) + (row.failures > 0 ? " (\(row.failures) failed)" : ""), x: labelWidth + length + 5, y: y + barHeight - 5, attributes: ""))
+                body.append("<rect class=\"bar\" x=\"\(number(left))\" y=\"\(number(y))\" width=\"\(number(length))\" height=\"\(number(barHeight))\" fill=\"\(color(row.engine))\" fill-opacity=\"\(opacity)\"\(stroke) data-value=\"\(number(value(row)))\"><title>\(escape(row.series + ", width \(row.width): " + label(row)))</title></rect>")
+                body.append(text(label(row) + (row.failures > 0 ? " (\(row.failures) failed)" : ""), x: left + length + 5, y: y + barHeight - 3, attributes: ""))
                 y += barHeight + gap
             }
             y += groupGap - gap
@@ -61,7 +63,7 @@ package enum SVGCharts {
         guard xs.count >= 2 else { return nil }
         let rows = section.rows.filter { $0.throughput > 0 && section.sweepValue($0) > 0 }
         guard let lowest = rows.map(\.throughput).min(), let highest = rows.map(\.throughput).max() else { return nil }
-        let left = 78.0, right = 16.0, top = 12.0, plotHeight = 220.0
+        let left = 84.0, right = 16.0, top = 12.0, plotHeight = 220.0
         let plotWidth = width - left - right
         let logY = highest / lowest > 30
         let xMin = log(Double(xs.first!)), xMax = log(Double(xs.last!))
@@ -97,7 +99,7 @@ package enum SVGCharts {
             for point in points {
                 body.append("<circle cx=\"\(number(xPosition(section.sweepValue(point))))\" cy=\"\(number(yPosition(point.throughput)))\" r=\"3.5\" fill=\"\(color(first.engine))\"><title>\(escape("\(series), \(section.sweep == .width ? "width" : section.unit) \(section.sweepValue(point)): \(BenchFormat.rate(point.throughput))"))</title></circle>")
             }
-            let entryWidth = 30 + Double(series.count) * 7.5
+            let entryWidth = 30 + Double(series.count) * 8
             if legendX > left && legendX + entryWidth > width - right {
                 legendX = left
                 legendY += 20
@@ -111,7 +113,7 @@ package enum SVGCharts {
     }
 
     private static func svg(height: Double, label: String, body: [String]) -> String {
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(number(width)) \(number(height))\" role=\"img\" aria-label=\"\(escape(label))\" font-family=\"system-ui, sans-serif\" font-size=\"13\">"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(number(width)) \(number(height))\" role=\"img\" aria-label=\"\(escape(label))\" font-family=\"system-ui, sans-serif\" font-size=\"14\">"
             + "<title>\(escape(label))</title>" + body.joined() + "</svg>"
     }
 

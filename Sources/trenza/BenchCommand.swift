@@ -89,6 +89,14 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let plan = self.plan
+        if let folder = report {
+            // Before measuring: a folder that cannot be made should not cost a whole run.
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw ValidationError("cannot create the report folder \(folder): \(error.localizedDescription)")
+            }
+        }
         let interactive = Terminal.stderrIsTerminal
         let started = monotonicSeconds()
         let report = try await BenchSuite.run(plan) { step in
@@ -112,11 +120,6 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     private func write(_ report: BenchReport, to folder: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw ValidationError("cannot create the report folder \(folder): \(error.localizedDescription)")
-        }
         let files: [(String, [UInt8])] = [
             ("report.json", Array(try report.json()) + [UInt8(ascii: "\n")]),
             ("report.md", Array(MarkdownReport.render(report).utf8)),
