@@ -58,7 +58,7 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
                 findings.append(compare(threads, processes, what: section.unit))
             }
             if let top = best.compactMap(section.speedUp).max(), top < 1.2 {
-                findings.append("No engine ran \(section.title.lowercased()) even 1.2× faster than sequential: the items are too small, or the cores were busy.")
+                findings.append("\(section.title): no engine was even 1.2× faster than sequential: the items are too small, or the cores were busy.")
             }
             if let wider = widerThanCoresLost(section, cores: report.machine.cores) {
                 findings.append(wider)

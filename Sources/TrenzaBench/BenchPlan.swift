@@ -61,8 +61,8 @@ public struct BenchPlan: Sendable, Equatable {
     public static func quick(cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> BenchPlan {
         BenchPlan(mode: "quick", workloads: BenchWorkload.allCases, widths: defaultWidths(cores: cores), startupWidth: max(1, cores),
                   dispatchItems: 20_000, chunkSize: 1_000,
-                  cpuNumbers: [1, 2, 3, 4], cpuSteps: 100_000_000, repeats: 1,
-                  imageCount: 16, imageWidth: 1280, imageHeight: 720, imageFilters: standardFilters,
+                  cpuNumbers: [1, 2, 3, 4], cpuSteps: 400_000_000, repeats: 1,
+                  imageCount: 24, imageWidth: 1920, imageHeight: 1080, imageFilters: standardFilters,
                   waiterCounts: [100, 1_000, 10_000], processWaiterCounts: [100, 1_000], waitMilliseconds: 50, processCap: 32)
     }
 
@@ -70,7 +70,7 @@ public struct BenchPlan: Sendable, Equatable {
     public static func full(cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> BenchPlan {
         BenchPlan(mode: "full", workloads: BenchWorkload.allCases, widths: defaultWidths(cores: cores), startupWidth: max(1, cores),
                   dispatchItems: 200_000, chunkSize: 10_000,
-                  cpuNumbers: [1, 2, 3, 4], cpuSteps: 400_000_000, repeats: 3,
+                  cpuNumbers: [1, 2, 3, 4], cpuSteps: 800_000_000, repeats: 3,
                   imageCount: 48, imageWidth: 1920, imageHeight: 1080, imageFilters: standardFilters,
                   waiterCounts: [100, 1_000, 10_000], processWaiterCounts: [100, 1_000, 10_000], waitMilliseconds: 100, processCap: 32)
     }

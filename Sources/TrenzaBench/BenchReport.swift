@@ -173,11 +173,14 @@ public struct BenchRow: Codable, Sendable, Equatable {
     public var baselineMemoryBytes: Int?
     /// The most resident memory (process plus workers) seen while the batch ran.
     public var peakMemoryBytes: Int?
+    /// How far this process's heap in use grew during the batch: growth that reused freed pages,
+    /// which resident memory does not show.
+    public var heapGrowthBytes: Int?
     /// Items that failed or gave a wrong result.
     public var failures: Int
 
     public init(engine: String, variant: String? = nil, width: Int, items: Int, seconds: Double,
-                baselineMemoryBytes: Int? = nil, peakMemoryBytes: Int? = nil, failures: Int = 0) {
+                baselineMemoryBytes: Int? = nil, peakMemoryBytes: Int? = nil, heapGrowthBytes: Int? = nil, failures: Int = 0) {
         self.engine = engine
         self.variant = variant
         self.width = width
@@ -185,6 +188,7 @@ public struct BenchRow: Codable, Sendable, Equatable {
         self.seconds = seconds
         self.baselineMemoryBytes = baselineMemoryBytes
         self.peakMemoryBytes = peakMemoryBytes
+        self.heapGrowthBytes = heapGrowthBytes
         self.failures = failures
     }
 
@@ -194,10 +198,13 @@ public struct BenchRow: Codable, Sendable, Equatable {
     /// The engine, with its variant in parentheses: one line of a chart.
     public var series: String { variant.map { "\(engine) (\($0))" } ?? engine }
 
-    /// What the batch added to resident memory, per item: the cost of one more waiter.
+    /// What the batch added to memory, per item: the cost of one more waiter. The larger of
+    /// resident growth (which sees thread stacks and worker processes) and heap growth (which sees
+    /// reused pages).
     public var memoryPerItemBytes: Double? {
         guard let peakMemoryBytes, let baselineMemoryBytes, items > 0 else { return nil }
-        return Double(max(0, peakMemoryBytes - baselineMemoryBytes)) / Double(items)
+        let growth = max(peakMemoryBytes - baselineMemoryBytes, heapGrowthBytes ?? 0, 0)
+        return Double(growth) / Double(items)
     }
 
     /// Wall time divided by items.

@@ -213,7 +213,7 @@ public enum BenchSuite {
                 let width = engine == .processes ? min(count, plan.processCap) : count
                 steps.next("concurrency: \(BenchFormat.grouped(count)) waiters on \(engine), width \(BenchFormat.grouped(width))")
                 let runner = Runner(engine: engine, width: width, options: .init(workerExecutable: plan.workerExecutable))
-                let (outcomes, seconds, memory) = await timed(engine) { await runner.map(ProbeJob(), inputs) }
+                let (outcomes, seconds, memory) = await timed(engine, releaseFreeMemory: true) { await runner.map(ProbeJob(), inputs) }
                 let values = outcomes.map { $0.output?.value }
                 let failures = zip(values, expected).filter { $0 != $1 }.count
                 section.rows.append(row(engine, width: width, items: count, seconds: seconds, memory: memory, failures: failures))
@@ -232,8 +232,9 @@ public enum BenchSuite {
     // MARK: - Helpers
 
     /// Runs `body`, timing it and sampling memory (worker processes included for that engine).
-    private static func timed<T>(_ engine: Engine, _ body: () async throws -> T) async rethrows -> (T, Double, MemorySampler.Figures) {
-        let sampler = MemorySampler(includeChildren: engine == .processes)
+    private static func timed<T>(_ engine: Engine, releaseFreeMemory: Bool = false,
+                                 _ body: () async throws -> T) async rethrows -> (T, Double, MemorySampler.Figures) {
+        let sampler = MemorySampler(includeChildren: engine == .processes, releaseFreeMemory: releaseFreeMemory)
         let start = monotonicSeconds()
         do {
             let value = try await body()
@@ -248,7 +249,8 @@ public enum BenchSuite {
     private static func row(_ engine: Engine, variant: String? = nil, width: Int, items: Int, seconds: Double,
                             memory: MemorySampler.Figures, failures: Int) -> BenchRow {
         BenchRow(engine: engine.rawValue, variant: variant, width: width, items: items, seconds: seconds,
-                 baselineMemoryBytes: memory.baselineBytes, peakMemoryBytes: memory.peakBytes, failures: failures)
+                 baselineMemoryBytes: memory.baselineBytes, peakMemoryBytes: memory.peakBytes, heapGrowthBytes: memory.heapGrowthBytes,
+                 failures: failures)
     }
 
     /// Items that failed or whose output differs from the expected one.

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Trenza
 
 #if canImport(Glibc)
 import Glibc
@@ -11,29 +12,45 @@ import Glibc
 /// mark for this process (`VmHWM`, reset through /proc/self/clear_refs at the start) catches a
 /// peak between two samples; children have no such mark that can be reset, so they are sampled.
 /// Kernel memory (thread structures, page tables) is not resident memory and is not counted.
+///
+/// Resident memory misses growth that reuses pages an earlier batch freed, so the allocator's
+/// bytes in use (this process only) are sampled too; a batch's cost is the larger of the two.
 package final class MemorySampler: Sendable {
     /// Resident bytes: what the batch found, and the most it used.
     package struct Figures: Sendable, Equatable {
         package var baselineBytes: Int
         package var peakBytes: Int
+        /// The most this process's heap in use grew above its level at the start.
+        package var heapGrowthBytes: Int
     }
 
     private let includeChildren: Bool
     private let interval: Double
     private let peak = Mutex(0)
+    private let peakHeap = Mutex(0)
+    private let baselineHeap: Int
     private let stopping = Atomic(false)
     private let stopped = Atomic(false)
     private let baseline: Int
 
     /// Starts sampling; `includeChildren` scans /proc for this process's children too, which
     /// costs more, so it samples less often: the sampler must not compete with what it measures.
-    package init(includeChildren: Bool) {
+    ///
+    /// `releaseFreeMemory` first hands the allocator's free pages back to the kernel. Without it,
+    /// a batch that reuses memory an earlier batch freed (and the heap keeps, see
+    /// `MemoryTuning.keepLargeBuffers`) shows no growth at all; with it, growth is what the batch
+    /// itself needs. It costs page faults afterwards, so it is for memory figures, not for timing
+    /// work whose speed depends on a warm heap.
+    package init(includeChildren: Bool, releaseFreeMemory: Bool = false) {
         self.includeChildren = includeChildren
         self.interval = includeChildren ? 0.02 : 0.005
+        if releaseFreeMemory { MemoryTuning.releaseFreeMemory() }
         Self.resetHighWaterMark()
         let start = Self.residentBytes(ofProcess: "self") + (includeChildren ? Self.childrenResidentBytes() : 0)
         baseline = start
         peak.withLock { $0 = start }
+        baselineHeap = MemoryTuning.heapBytesInUse
+        peakHeap.withLock { $0 = baselineHeap }
         let thread = Thread { [self] in
             while !stopping.load(ordering: .acquiring) {
                 record()
@@ -52,12 +69,15 @@ package final class MemorySampler: Sendable {
         while !stopped.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.001) }
         let highWater = Self.highWaterMarkBytes() ?? 0
         let sampled = peak.withLock { $0 }
-        return Figures(baselineBytes: baseline, peakBytes: max(sampled, highWater))
+        let heap = peakHeap.withLock { $0 }
+        return Figures(baselineBytes: baseline, peakBytes: max(sampled, highWater), heapGrowthBytes: max(0, heap - baselineHeap))
     }
 
     private func record() {
         let total = Self.residentBytes(ofProcess: "self") + (includeChildren ? Self.childrenResidentBytes() : 0)
         peak.withLock { $0 = max($0, total) }
+        let heap = MemoryTuning.heapBytesInUse
+        peakHeap.withLock { $0 = max($0, heap) }
     }
 
     private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))

@@ -65,7 +65,7 @@ struct AdviceTests {
         #expect(!tie.findings.contains { $0.contains("even 1.2× faster") })
 
         let flat = try Self.advice(Self.report(Self.cpu(threads: 0.95, processes: 1.0, async: 0.97)), .workKind)
-        #expect(flat.findings.contains { $0.contains("No engine ran cpu test even 1.2× faster than sequential") })
+        #expect(flat.findings.contains { $0.contains("CPU test: no engine was even 1.2× faster than sequential") })
     }
 
     @Test("CPU-bound: widths beyond the core count are called out only when they lost")
