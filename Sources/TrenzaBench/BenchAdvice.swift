@@ -41,19 +41,26 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
 
     static func workKind(_ report: BenchReport) -> BenchAdvice {
         var findings: [String] = []
-        var cpuWinners: [String] = []
+        var cpuLeaders: [[String]] = []
         var ioWinners: [String] = []
         for section in report.sections where section.nature == .cpuBound {
             let best = plainBest(section)
             guard let winner = best.max(by: { $0.throughput < $1.throughput }) else { continue }
-            cpuWinners.append(winner.engine)
+            // Engines within noise of the winner lead together: one run's order among them means nothing.
+            let leaders = best.filter { $0.throughput * tieRatio >= winner.throughput }.sorted { $0.throughput > $1.throughput }
+            cpuLeaders.append(leaders.map(\.engine))
             var sentence = "\(section.title): \(winner.engine) was fastest"
             if let speedUp = section.speedUp(winner) {
-                sentence += ", \(BenchFormat.ratio(speedUp)) the sequential speed at width \(winner.width) on \(report.machine.cores) cores."
+                sentence += ", \(BenchFormat.ratio(speedUp)) the sequential speed at width \(winner.width) on \(report.machine.cores) cores"
             } else {
-                sentence += " (\(BenchFormat.rate(winner.throughput)) at width \(winner.width))."
+                sentence += " (\(BenchFormat.rate(winner.throughput)) at width \(winner.width))"
             }
+            let close = leaders.filter { $0.engine != winner.engine }
+            sentence += close.isEmpty ? "." : "; \(names(close)) within \(BenchFormat.percent(tieRatio - 1))."
             findings.append(sentence)
+            if let processes = best.first(where: { $0.engine == "processes" }), !leaders.contains(processes) {
+                findings.append("The tutorial sends CPU-bound work to processes because Python's GIL serialises threads; here processes ran at \(BenchFormat.percent(processes.throughput / winner.throughput)) of the speed of \(winner.engine).")
+            }
             if let threads = best.first(where: { $0.engine == "threads" }), let processes = best.first(where: { $0.engine == "processes" }) {
                 findings.append(compare(threads, processes, what: section.unit))
             }
@@ -74,8 +81,14 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
             findings.append(sentence)
         }
         var parts: [String] = []
-        parts.append(cpuWinners.isEmpty ? "CPU-bound work was not measured (--only cpu,images)"
-                     : "CPU-bound work → \(summarise(cpuWinners)), with no more lanes than cores")
+        if cpuLeaders.isEmpty {
+            parts.append("CPU-bound work was not measured (--only cpu,images)")
+        } else {
+            // Engines that led every CPU-bound workload; failing that, each workload's leader.
+            let everywhere = cpuLeaders[0].filter { engine in cpuLeaders.allSatisfy { $0.contains(engine) } }
+            let choice = everywhere.isEmpty ? summarise(cpuLeaders.map { $0[0] }) : everywhere.joined(separator: " or ")
+            parts.append("CPU-bound work → \(choice)")
+        }
         parts.append(ioWinners.isEmpty ? "I/O-bound work was not measured (--only concurrency)"
                      : "I/O-bound work → \(summarise(ioWinners))")
         if findings.isEmpty { findings.append("No CPU-bound or I/O-bound workload was measured in this run.") }
@@ -116,24 +129,36 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
         var findings: [String] = []
         var recommendation = ""
         for section in sections {
-            var calmUpTo: Int?
-            var firstSpread: (level: Int, rows: [BenchRow])?
+            // Per count: the engines that finished within `anyEngineSpread` of the fastest.
+            var keepingUp: [(level: Int, rows: [BenchRow], fine: [BenchRow])] = []
             for level in section.sweepValues {
                 let rows = plainRows(section, items: level)
-                guard rows.count >= 2, let fastest = rows.min(by: { $0.seconds < $1.seconds }),
-                      let slowest = rows.max(by: { $0.seconds < $1.seconds }) else { continue }
-                if slowest.seconds / fastest.seconds < anyEngineSpread {
-                    if firstSpread == nil { calmUpTo = level }
-                } else if firstSpread == nil {
-                    firstSpread = (level, rows)
-                }
+                guard rows.count >= 2, let fastest = rows.min(by: { $0.seconds < $1.seconds }) else { continue }
+                keepingUp.append((level, rows, rows.filter { $0.seconds < fastest.seconds * anyEngineSpread }))
             }
+            let calmUpTo = keepingUp.prefix { $0.fine.count == $0.rows.count }.last?.level
             if let calmUpTo {
                 findings.append("Up to \(BenchFormat.grouped(calmUpTo)) concurrent \(section.unit) every engine finished within \(BenchFormat.ratio(anyEngineSpread)) of the fastest: at that scale any engine will do.")
             }
-            if let spread = firstSpread, let fastest = spread.rows.min(by: { $0.seconds < $1.seconds }),
-               let slowest = spread.rows.max(by: { $0.seconds < $1.seconds }) {
-                findings.append("From \(BenchFormat.grouped(spread.level)) \(section.unit) on the engines part ways: \(fastest.engine) took \(BenchFormat.seconds(fastest.seconds)), \(slowest.engine) \(BenchFormat.seconds(slowest.seconds)) (\(BenchFormat.ratio(slowest.seconds / fastest.seconds)) longer).")
+            let parting = keepingUp.first { $0.fine.count < $0.rows.count }
+            if let parting, let fastest = parting.rows.min(by: { $0.seconds < $1.seconds }) {
+                let behind = parting.rows.filter { !parting.fine.contains($0) }
+                    .map { "\($0.engine) took \(BenchFormat.ratio($0.seconds / fastest.seconds)) as long (\(BenchFormat.seconds($0.seconds)))" }
+                findings.append("At \(BenchFormat.grouped(parting.level)) \(section.unit), \(names(parting.fine)) finished within \(BenchFormat.ratio(anyEngineSpread)) of the fastest (\(BenchFormat.seconds(fastest.seconds))); \(behind.joined(separator: ", ")).")
+            }
+            let alone = keepingUp.first { $0.fine.count == 1 }
+            if let alone, alone.level != parting?.level, let leader = alone.fine.first {
+                let others = alone.rows.filter { $0 != leader }.map { "\($0.engine) \(BenchFormat.seconds($0.seconds))" }
+                findings.append("From \(BenchFormat.grouped(alone.level)) \(section.unit) only \(leader.engine) keeps up: \(BenchFormat.seconds(leader.seconds)), against \(others.joined(separator: ", ")).")
+            }
+            var scale: [String] = []
+            if let calmUpTo { scale.append("up to \(BenchFormat.grouped(calmUpTo)): any engine") }
+            if let several = keepingUp.last(where: { $0.fine.count > 1 && $0.fine.count < $0.rows.count }) {
+                scale.append("up to \(BenchFormat.grouped(several.level)): \(names(several.fine))")
+            }
+            if let last = keepingUp.last, let winner = last.rows.min(by: { $0.seconds < $1.seconds }) {
+                scale.append("at \(BenchFormat.grouped(last.level)): \(winner.engine), the fastest there")
+                recommendation = "Concurrent \(section.unit): " + scale.joined(separator: "; ") + "."
             }
             for level in section.sweepValues.reversed() {
                 let rows = plainRows(section, items: level)
@@ -149,10 +174,6 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
                 }
                 findings.append(sentence)
                 break
-            }
-            if let largest = section.sweepValues.last, let winner = plainRows(section, items: largest).min(by: { $0.seconds < $1.seconds }) {
-                let few = calmUpTo.map { "up to \(BenchFormat.grouped($0)): any engine; " } ?? ""
-                recommendation = "Concurrent \(section.unit): \(few)at \(BenchFormat.grouped(largest)): \(winner.engine), the fastest there."
             }
             let capped = section.rows.filter { $0.width < $0.items && $0.engine == "processes" }
             if let cap = capped.map(\.width).max() {
@@ -202,6 +223,13 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
     }
 
     // MARK: - Helpers
+
+    /// "threads", "threads and async", "threads, processes and async".
+    private static func names(_ rows: [BenchRow]) -> String {
+        let engines = rows.map(\.engine)
+        guard engines.count > 1 else { return engines.first ?? "" }
+        return engines.dropLast().joined(separator: ", ") + " and " + engines.last!
+    }
 
     /// Each engine's best row without a variant.
     private static func plainBest(_ section: BenchSection) -> [BenchRow] {
