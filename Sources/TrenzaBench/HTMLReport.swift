@@ -105,6 +105,7 @@ public enum HTMLReport {
         section { background: #fff; border: 1px solid var(--rule); border-radius: 12px; padding: 1rem 1.25rem; margin: 1.25rem 0; }
         .winner { font-weight: 600; }
         .charts { display: grid; grid-template-columns: 1fr; gap: 1rem; }
+        @media (min-width: 900px) { .charts { grid-template-columns: 1fr 1fr; align-items: start; } }
         figure { margin: 0; }
         svg { width: 100%; height: auto; display: block; }
         svg .tick { fill: var(--muted); font-size: 12px; }
@@ -123,13 +124,15 @@ public enum HTMLReport {
           section { padding: .75rem; border-radius: 8px; }
           h1 { font-size: 1.6rem; }
           th, td { padding: .3rem .35rem; }
+          svg text { font-size: 16px; }
+          svg .tick { font-size: 13px; }
         }
         @media print {
           body { background: #fff; font-size: 10pt; }
           main { max-width: none; padding: 0; }
           nav { display: none; }
           section { border: none; border-top: 1px solid #999; border-radius: 0; padding: .5rem 0; break-inside: avoid-page; }
-          .charts { max-width: 16cm; }
+          .charts { grid-template-columns: 1fr 1fr; align-items: start; }
           figure, table { break-inside: avoid; }
           tr.win { background: none; }
           a { color: inherit; text-decoration: none; }

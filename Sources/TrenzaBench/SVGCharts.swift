@@ -99,7 +99,7 @@ package enum SVGCharts {
             for point in points {
                 body.append("<circle cx=\"\(number(xPosition(section.sweepValue(point))))\" cy=\"\(number(yPosition(point.throughput)))\" r=\"3.5\" fill=\"\(color(first.engine))\"><title>\(escape("\(series), \(section.sweep == .width ? "width" : section.unit) \(section.sweepValue(point)): \(BenchFormat.rate(point.throughput))"))</title></circle>")
             }
-            let entryWidth = 30 + Double(series.count) * 8
+            let entryWidth = 34 + Double(series.count) * 9.5
             if legendX > left && legendX + entryWidth > width - right {
                 legendX = left
                 legendY += 20
