@@ -51,6 +51,30 @@ struct BenchCommandTests {
         #expect(result.error.contains("Report written to \(folder.path)/report.html"))
     }
 
+    @Test("under a thread limit too low for a thread per waiter, threads are left out at that count and the report says why")
+    func threadLimit() async throws {
+        let result = try await onOwnThread { () throws -> CommandResult in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")  // dash has no ulimit -u
+            // 3,000 tasks for this user leaves room for 100 and 1,000 threads, not for 10,000.
+            process.arguments = ["-c", "ulimit -u 3000 && exec \"$0\" bench --quick --only concurrency --json", trenzaPath]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return CommandResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self), error: "")
+        }
+        #expect(result.status == 0)
+        let report = try BenchReport.decode(json: Data(result.output.utf8))
+        let section = try #require(report.sections.first)
+        let threadCounts = section.rows.filter { $0.engine == "threads" }.map(\.items)
+        #expect(threadCounts == [100, 1_000])
+        #expect(section.rows.contains { $0.engine == "async" && $0.items == 10_000 && $0.failures == 0 })
+        #expect(section.notes.contains { $0.hasPrefix("threads were not run at 10,000 waiters") })
+    }
+
     @Test("an unknown workload is a usage error")
     func unknownWorkload() async throws {
         let result = try await trenza(["bench", "--only", "gpu"])
