@@ -65,7 +65,10 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
                 findings.append(compare(threads, processes, what: section.unit))
             }
             if let top = best.compactMap(section.speedUp).max(), top < 1.2 {
-                findings.append("\(section.title): no engine was even 1.2× faster than sequential: the items are too small, or the cores were busy.")
+                let reason = report.machine.wasBusy
+                    ? "other programs kept the cores busy (load average \(String(format: "%.1f", report.machine.loadAverage ?? 0)) on \(report.machine.cores) cores at the start)"
+                    : "the items are too small for the lanes to pay for themselves"
+                findings.append("\(section.title): no engine was even 1.2× faster than sequential: \(reason).")
             }
             if let wider = widerThanCoresLost(section, cores: report.machine.cores) {
                 findings.append(wider)

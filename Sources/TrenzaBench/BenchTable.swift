@@ -63,6 +63,9 @@ public enum TerminalReport {
         if machine.buildConfiguration != "release" {
             lines.append("  (a debug build: figures are for testing, not for quoting; use swift run -c release)")
         }
+        if machine.wasBusy, let load = machine.loadAverage {
+            lines.append(String(format: "  (load average %.1f on %d cores at the start: other programs competed for the cores, so figures are slower and noisier)", load, machine.cores))
+        }
         for section in report.sections {
             lines.append("")
             lines.append(section.title)

@@ -17,6 +17,9 @@ public enum HTMLReport {
         if machine.buildConfiguration != "release" {
             html.append("<p class=\"warning\">A \(escape(machine.buildConfiguration)) build: these figures are for testing, not for quoting.</p>")
         }
+        if machine.wasBusy, let load = machine.loadAverage {
+            html.append("<p class=\"warning\">\(escape(String(format: "Load average %.1f on %d cores at the start: other programs competed for the cores, so figures are slower and noisier than this machine can do.", load, machine.cores)))</p>")
+        }
         html.append("<dl class=\"machine\">")
         for (name, value) in MarkdownReport.machineFacts(machine) {
             html.append("<div><dt>\(escape(name))</dt><dd>\(escape(value))</dd></div>")

@@ -18,9 +18,12 @@ public struct MachineInfo: Codable, Sendable, Equatable {
     public var buildConfiguration: String
     /// When the run started, ISO 8601 in UTC.
     public var date: String
+    /// The one-minute load average when the run started: above the core count, other programs
+    /// were competing for the cores and every figure is slower and noisier than it could be.
+    public var loadAverage: Double?
 
     public init(cores: Int, memoryBytes: UInt64, operatingSystem: String, kernel: String, cpuModel: String?,
-                swiftVersion: String, buildConfiguration: String, date: String) {
+                swiftVersion: String, buildConfiguration: String, date: String, loadAverage: Double? = nil) {
         self.cores = cores
         self.memoryBytes = memoryBytes
         self.operatingSystem = operatingSystem
@@ -29,6 +32,7 @@ public struct MachineInfo: Codable, Sendable, Equatable {
         self.swiftVersion = swiftVersion
         self.buildConfiguration = buildConfiguration
         self.date = date
+        self.loadAverage = loadAverage
     }
 
     /// This machine, now.
@@ -39,7 +43,7 @@ public struct MachineInfo: Codable, Sendable, Equatable {
                            memoryBytes: ProcessInfo.processInfo.physicalMemory,
                            operatingSystem: osReleaseName() ?? ProcessInfo.processInfo.operatingSystemVersionString,
                            kernel: kernelRelease(), cpuModel: cpuModel(), swiftVersion: compilerVersion,
-                           buildConfiguration: buildConfiguration, date: formatter.string(from: date))
+                           buildConfiguration: buildConfiguration, date: formatter.string(from: date), loadAverage: oneMinuteLoad())
     }
 
     /// The toolchain is not there at run time on a user's machine (`swift --version` may not
@@ -70,6 +74,14 @@ public struct MachineInfo: Codable, Sendable, Equatable {
         "release"
         #endif
     }
+
+    private static func oneMinuteLoad() -> Double? {
+        var loads = [Double](repeating: 0, count: 3)
+        return getloadavg(&loads, 3) > 0 ? loads[0] : nil
+    }
+
+    /// True when more programs wanted to run than there are cores.
+    public var wasBusy: Bool { (loadAverage ?? 0) >= Double(cores) }
 
     private static func osReleaseName() -> String? {
         guard let text = try? String(contentsOfFile: "/etc/os-release", encoding: .utf8) else { return nil }

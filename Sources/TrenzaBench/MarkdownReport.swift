@@ -58,6 +58,7 @@ public enum MarkdownReport {
         if let cpu = machine.cpuModel { facts.append(("CPU", cpu)) }
         facts += [("system", machine.operatingSystem), ("kernel", machine.kernel), ("Swift", machine.swiftVersion),
                   ("build", machine.buildConfiguration), ("date", machine.date)]
+        if let load = machine.loadAverage { facts.append(("load at start", String(format: "%.2f", load))) }
         return facts
     }
 

@@ -69,7 +69,11 @@ struct AdviceTests {
         #expect(!tie.findings.contains { $0.contains("even 1.2× faster") })
 
         let flat = try Self.advice(Self.report(Self.cpu(threads: 0.95, processes: 1.0, async: 0.97)), .workKind)
-        #expect(flat.findings.contains { $0.contains("CPU test: no engine was even 1.2× faster than sequential") })
+        #expect(flat.findings.contains("CPU test: no engine was even 1.2× faster than sequential: the items are too small for the lanes to pay for themselves."))
+        var busy = Self.report(Self.cpu(threads: 0.95, processes: 1.0, async: 0.97))
+        busy.machine.loadAverage = 4.4
+        let crowded = try Self.advice(busy, .workKind)
+        #expect(crowded.findings.contains("CPU test: no engine was even 1.2× faster than sequential: other programs kept the cores busy (load average 4.4 on 2 cores at the start)."))
     }
 
     @Test("CPU-bound: widths beyond the core count are called out only when they lost")

@@ -17,7 +17,8 @@ enum GoldenReport {
         "cpuModel": "Test CPU @ 2.40GHz",
         "swiftVersion": "6.3.1",
         "buildConfiguration": "release",
-        "date": "2026-11-24T21:00:00Z"
+        "date": "2026-11-24T21:00:00Z",
+        "loadAverage": 0.25
       },
       "sections": [
         {

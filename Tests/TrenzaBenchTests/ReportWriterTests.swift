@@ -59,6 +59,7 @@ struct ReportWriterTests {
         }
         #expect(markdown.contains("| cores | 2 |"))
         #expect(markdown.contains("Test CPU @ 2.40GHz"))
+        #expect(markdown.contains("| load at start | 0.25 |"))
         #expect(markdown.contains("★ **threads**"))
         for advice in report.advice {
             #expect(markdown.contains(MarkdownReport.escape(advice.recommendation)))
@@ -91,6 +92,10 @@ struct ReportWriterTests {
             #expect(try Self.isWellFormedXML(svg), "not well-formed: \(svg.prefix(200))")
         }
         #expect(html.contains("class=\"win\""))
+        #expect(!html.contains("Load average"), "a machine at rest gets no warning")
+        var busy = report
+        busy.machine.loadAverage = 3
+        #expect(HTMLReport.render(busy).contains("Load average 3.0 on 2 cores at the start"))
     }
 
     @Test("bars are as long as their figures: the longest is the best, none is empty")
