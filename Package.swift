@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "TrenzaLessons", targets: ["TrenzaLessons"]),
         .library(name: "TrenzaImaging", targets: ["TrenzaImaging"]),
         .library(name: "TrenzaServer", targets: ["TrenzaServer"]),
+        .library(name: "TrenzaFetch", targets: ["TrenzaFetch"]),
         .executable(name: "trenza", targets: ["trenza"]),
     ],
     dependencies: [
@@ -17,6 +18,11 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .target(name: "CTrenzaSystem"),
@@ -40,11 +46,28 @@ let package = Package(
         .target(
             name: "TrenzaServer",
             dependencies: [
-                "Trenza",
+                "Trenza", "TrenzaImaging",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(name: "CTrenzaXattr"),
+        .target(
+            name: "TrenzaFetch",
+            dependencies: [
+                "Trenza",
+                "CTrenzaXattr",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(
@@ -54,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "trenza",
             dependencies: [
-                "Trenza", "TrenzaImaging", "TrenzaLessons", "TrenzaBench", "TrenzaServer",
+                "Trenza", "TrenzaImaging", "TrenzaLessons", "TrenzaBench", "TrenzaServer", "TrenzaFetch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -65,10 +88,20 @@ let package = Package(
         .testTarget(
             name: "TrenzaServerTests",
             dependencies: [
-                "TrenzaServer",
+                "TrenzaServer", "TrenzaImaging",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "TrenzaFetchTests",
+            dependencies: [
+                "TrenzaFetch",
+                "TrenzaServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

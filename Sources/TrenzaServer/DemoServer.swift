@@ -32,6 +32,10 @@ public enum DemoServer {
         public var logLevel: Logger.Level
         /// How long a graceful shutdown waits for requests in flight before cancelling them.
         public var shutdownTimeout: Duration
+        /// A fixed delay before every response, like a distant server's round trip.
+        public var latency: Duration
+        /// A folder served read-only under `/files/`; `nil` serves none.
+        public var filesDirectory: String?
 
         /// A configuration; the defaults are `trenza serve`'s.
         public init(
@@ -40,7 +44,9 @@ public enum DemoServer {
             timeScale: Double = 1,
             seed: UInt64? = nil,
             logLevel: Logger.Level = .info,
-            shutdownTimeout: Duration = .seconds(10)
+            shutdownTimeout: Duration = .seconds(10),
+            latency: Duration = .zero,
+            filesDirectory: String? = nil
         ) {
             self.host = host
             self.port = port
@@ -48,6 +54,8 @@ public enum DemoServer {
             self.seed = seed
             self.logLevel = logLevel
             self.shutdownTimeout = shutdownTimeout
+            self.latency = latency
+            self.filesDirectory = filesDirectory
         }
     }
 
@@ -64,35 +72,67 @@ public enum DemoServer {
         }
     }
 
+    /// A configuration the server cannot start with.
+    public struct ConfigurationError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
     /// The router with the middleware and every route. Routes added to it afterwards get the
     /// same middleware, which is how tests add a route that fails on purpose.
-    public static func makeRouter(_ configuration: Configuration) -> Router<BasicRequestContext> {
+    ///
+    /// Throws ``ConfigurationError`` when `filesDirectory` is not a directory.
+    public static func makeRouter(_ configuration: Configuration) throws -> Router<ServerContext> {
+        let files = try configuration.filesDirectory.map { directory in
+            guard let routes = FileRoutes(directory: directory) else {
+                throw ConfigurationError(description: "\(directory) is not a directory that can be read")
+            }
+            return routes
+        }
         // Like aiohttp's `web.get`, every GET route answers HEAD too.
-        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
-        // Middleware first: Hummingbird applies it only to the routes added after it.
+        let router = Router(context: ServerContext.self, options: .autoGenerateHeadEndpoints)
+        // Middleware first: Hummingbird applies it only to the routes added after it. Timing
+        // outermost so it times everything; metrics see the final statuses, errors included.
         router.add(middleware: RequestTimingMiddleware(logLevel: .info))
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: JSONErrorMiddleware())
+        if configuration.latency > .zero {
+            router.add(middleware: LatencyMiddleware(latency: configuration.latency))
+        }
         let durations = DurationSource(seed: configuration.seed, timeScale: configuration.timeScale)
         TutorialRoutes(durations: durations, timeScale: configuration.timeScale).register(on: router)
+        ContentRoutes().register(on: router)
+        HTTPBinRoutes().register(on: router)
+        FaultRoutes().register(on: router)
+        files?.register(on: router)
+        ServerMetrics.register(on: router)
+        return router
+    }
+
+    /// A router with one route, `GET /` answering `Hello, world!`, and no middleware: the
+    /// framework's own ceiling, which the server benchmark measures the real routes against.
+    public static func makeBareRouter() -> Router<ServerContext> {
+        let router = Router(context: ServerContext.self)
+        router.get("/") { _, _ in "Hello, world!" }
         return router
     }
 
     /// The application, ready to run as a `Service` or to test with HummingbirdTesting.
     ///
     /// - Parameters:
-    ///   - router: The router to serve; ``makeRouter(_:)`` for this configuration when `nil`.
+    ///   - router: The router to serve; ``makeRouter(_:)`` for this configuration when `nil`
+    ///     (which throws when the configuration's folder is missing).
     ///   - logger: Where requests are logged; a `trenza.server` logger at the configuration's
     ///     level when `nil`.
     ///   - onListening: Called once the socket is bound, with the real address.
     public static func makeApplication(
         _ configuration: Configuration,
-        router: Router<BasicRequestContext>? = nil,
+        router: Router<ServerContext>? = nil,
         logger: Logger? = nil,
         onListening: @escaping @Sendable (ListeningAddress) async -> Void = { _ in }
-    ) -> Application<RouterResponder<BasicRequestContext>> {
+    ) throws -> Application<RouterResponder<ServerContext>> {
         let host = configuration.host
         return Application(
-            router: router ?? makeRouter(configuration),
+            router: try router ?? makeRouter(configuration),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
             onServerRunning: { channel in
                 await onListening(ListeningAddress(host: host, port: channel.localAddress?.port ?? configuration.port))
@@ -109,11 +149,12 @@ public enum DemoServer {
     /// Throws when the server cannot start, for example when the port is taken.
     public static func run(
         _ configuration: Configuration,
+        router: Router<ServerContext>? = nil,
         logger: Logger? = nil,
         onListening: @escaping @Sendable (ListeningAddress) async -> Void = { _ in }
     ) async throws {
         let logger = logger ?? defaultLogger(configuration)
-        let application = makeApplication(configuration, logger: logger, onListening: onListening)
+        let application = try makeApplication(configuration, router: router, logger: logger, onListening: onListening)
         var groupConfiguration = ServiceGroupConfiguration(
             services: [application],
             gracefulShutdownSignals: [.sigterm, .sigint],

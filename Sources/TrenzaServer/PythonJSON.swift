@@ -22,64 +22,70 @@ public enum PythonJSON: Sendable, Equatable {
     case object([(String, PythonJSON)])
 
     /// The document as `json.dumps` writes it.
-    public var text: String {
-        var output = ""
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// The document's UTF-8 bytes (all ASCII, since every other character is escaped).
+    public var bytes: [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
         write(to: &output)
         return output
     }
 
-    /// The document's UTF-8 bytes (all ASCII, since every other character is escaped).
-    public var bytes: [UInt8] { Array(text.utf8) }
-
-    private func write(to output: inout String) {
+    // Bytes rather than String appends: a server writes one of these per response.
+    private func write(to output: inout [UInt8]) {
         switch self {
-        case .null: output += "null"
-        case .bool(let value): output += value ? "true" : "false"
-        case .int(let value): output += String(value)
-        case .double(let value): output += Self.pythonRepr(value)
+        case .null: output += "null".utf8
+        case .bool(let value): output += (value ? "true" : "false").utf8
+        case .int(let value): output += String(value).utf8
+        case .double(let value): output += Self.pythonRepr(value).utf8
         case .string(let value): Self.writeString(value, to: &output)
         case .array(let elements):
-            output += "["
+            output.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
-                if index > 0 { output += ", " }
+                if index > 0 { output += ", ".utf8 }
                 element.write(to: &output)
             }
-            output += "]"
+            output.append(UInt8(ascii: "]"))
         case .object(let members):
-            output += "{"
+            output.append(UInt8(ascii: "{"))
             for (index, (key, value)) in members.enumerated() {
-                if index > 0 { output += ", " }
+                if index > 0 { output += ", ".utf8 }
                 Self.writeString(key, to: &output)
-                output += ": "
+                output += ": ".utf8
                 value.write(to: &output)
             }
-            output += "}"
+            output.append(UInt8(ascii: "}"))
         }
     }
 
     /// `json.dumps`'s `ensure_ascii` escaping: printable ASCII passes, everything else is escaped,
     /// characters beyond the Basic Multilingual Plane as a UTF-16 surrogate pair.
-    private static func writeString(_ string: String, to output: inout String) {
-        output += "\""
+    private static func writeString(_ string: String, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
         for scalar in string.unicodeScalars {
             switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{08}": output += "\\b"
-            case "\u{0C}": output += "\\f"
-            case " "..."~": output.unicodeScalars.append(scalar)
+            case "\"": output += #"\""#.utf8
+            case "\\": output += #"\\"#.utf8
+            case "\n": output += #"\n"#.utf8
+            case "\r": output += #"\r"#.utf8
+            case "\t": output += #"\t"#.utf8
+            case "\u{08}": output += #"\b"#.utf8
+            case "\u{0C}": output += #"\f"#.utf8
+            case " "..."~": output.append(UInt8(scalar.value))
             default:
                 for unit in String(scalar).utf16 {
-                    let hex = String(unit, radix: 16)
-                    output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    output += #"\u"#.utf8
+                    for shift in stride(from: 12, through: 0, by: -4) {
+                        output.append(hexDigits[Int(unit >> UInt16(shift)) & 0xF])
+                    }
                 }
             }
         }
-        output += "\""
+        output.append(UInt8(ascii: "\""))
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Python's `repr(float)`: the shortest digits that read back as the same double (Swift's
     /// `description` finds the same ones), laid out by Python's rule: positional notation while

@@ -7,6 +7,14 @@ import Hummingbird
 struct TutorialRoutes: Sendable {
     let durations: DurationSource
     let timeScale: Double
+    /// The information document never changes while the server runs: written once.
+    private let indexBytes: ByteBuffer
+
+    init(durations: DurationSource, timeScale: Double) {
+        self.durations = durations
+        self.timeScale = timeScale
+        indexBytes = ByteBuffer(bytes: Self.index(timeScale: timeScale).bytes)
+    }
 
     /// The paths served, in the order the index lists them.
     static let single: [(spanish: String, english: String, operation: SimulatedOperation)] = [
@@ -15,8 +23,8 @@ struct TutorialRoutes: Sendable {
         ("/lento", "/slow", .slow),
     ]
 
-    func register(on router: Router<BasicRequestContext>) {
-        Self.get("/", on: router) { .json(self.index) }
+    func register(on router: Router<ServerContext>) {
+        Self.get("/", on: router) { [indexBytes] in .json(bytes: indexBytes) }
         for route in Self.single {
             let operation = route.operation
             for path in [route.spanish, route.english] {
@@ -34,7 +42,7 @@ struct TutorialRoutes: Sendable {
 
     /// Serves `path` with `handler` on GET (the router adds HEAD) and answers the other methods
     /// with 405 and `Allow`, as aiohttp does for a route it knows under another method.
-    private static func get(_ path: String, on router: Router<BasicRequestContext>, _ handler: @escaping @Sendable () async throws -> Response) {
+    private static func get(_ path: String, on router: Router<ServerContext>, _ handler: @escaping @Sendable () async throws -> Response) {
         router.get(RouterPath(path)) { _, _ in try await handler() }
         for method in [HTTPRequest.Method.post, .put, .patch, .delete, .options] {
             router.on(RouterPath(path), method: method) { _, _ -> Response in
@@ -46,7 +54,7 @@ struct TutorialRoutes: Sendable {
     /// The information document: the same keys and shape as the tutorial's (`servidor`, and
     /// `endpoints` as a list of `ruta` and `descripción`), with the waits as this server's time
     /// scale makes them.
-    var index: PythonJSON {
+    static func index(timeScale: Double) -> PythonJSON {
         func waits(_ operation: SimulatedOperation) -> String {
             let range = operation.secondsRange
             return String(format: "%g-%g s", range.lowerBound * timeScale, range.upperBound * timeScale)

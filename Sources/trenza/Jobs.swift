@@ -1,4 +1,5 @@
 import Trenza
+import TrenzaFetch
 import TrenzaImaging
 import TrenzaLessons
 
@@ -8,6 +9,8 @@ enum Jobs {
         var registry = JobRegistry.builtIn
         registry.merge(Tour.jobs)
         registry.register(ImageJob())
+        // Each worker process gets its own HTTP clients, made on its first download.
+        registry.register(FetchJob(clients: FetchClients()))
         return registry
     }
 }

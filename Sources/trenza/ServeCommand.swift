@@ -24,6 +24,17 @@ struct ServeCommand: AsyncParsableCommand {
               /mixto        the three at once: the slowest's    (alias /mixed)
               /secuencial   the three in turn: their sum        (alias /sequential)
               /health       {"status": "ok"}
+            For downloaders and HTTP clients to test against (deterministic bodies,
+            with ETag and Range):
+              /id/ID/W/H            a photo-like JPEG, W and H up to 4096 (picsum's shape)
+              /bytes/N?seed=S       N pseudo-random bytes, the same for the same seed
+              /drip?bytes=N&duration=S   N bytes spread over S seconds
+              /status/CODE  /delay/SECONDS  /redirect/N?to=PATH  /get
+              /fault/reset/N  /fault/short/N  /fault/unavailable/N?retry-after=S
+              /fault/status/CODE/N  -- add times=K&key=X to fail only the first K
+                                       requests for key X, then serve /bytes/N
+              /files/PATH   the folder given with --files, read-only
+              /metrics      request counts and durations, Prometheus text format
             Every response carries X-Tiempo-Respuesta (seconds) and Server-Timing;
             every request is logged on stderr. Prints the URL it listens on (with
             --port 0, the port it got). Ctrl-C or SIGTERM stops accepting
@@ -50,12 +61,29 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds that requests in flight get to finish after Ctrl-C or SIGTERM.")
     var shutdownTimeout: Double = 10
 
+    @Option(help: "Seconds added before every response, like a distant server (0.1 = 100 ms).")
+    var latency: Double = 0
+
+    @Option(help: "A folder to serve read-only under /files/.")
+    var files: String?
+
+    // Only GET / answering "Hello, world!", without middleware: the benchmark's framework ceiling.
+    @Flag(help: .hidden)
+    var bare = false
+
     func validate() throws {
         guard !host.isEmpty else { throw ValidationError("--host must not be empty.") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535 (got \(port)).") }
         guard timeScale > 0, timeScale <= 100 else { throw ValidationError("--time-scale must be in (0, 100] (got \(timeScale)).") }
         guard shutdownTimeout >= 0, shutdownTimeout <= 3600 else {
             throw ValidationError("--shutdown-timeout must be between 0 and 3600 seconds (got \(shutdownTimeout)).")
+        }
+        guard latency >= 0, latency <= 60 else { throw ValidationError("--latency must be between 0 and 60 seconds (got \(latency)).") }
+        if let files {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: files, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--files: \(files) is not a directory.")
+            }
         }
     }
 
@@ -77,11 +105,13 @@ struct ServeCommand: AsyncParsableCommand {
             timeScale: timeScale,
             seed: seed,
             logLevel: logLevel,
-            shutdownTimeout: .milliseconds(Int64((shutdownTimeout * 1000).rounded()))
+            shutdownTimeout: .milliseconds(Int64((shutdownTimeout * 1000).rounded())),
+            latency: .microseconds(Int64((latency * 1_000_000).rounded())),
+            filesDirectory: files
         )
         let started = StartedFlag()
         do {
-            try await DemoServer.run(configuration) { [shutdownTimeout] address in
+            try await DemoServer.run(configuration, router: bare ? DemoServer.makeBareRouter() : nil) { [shutdownTimeout] address in
                 started.set()
                 Terminal.out("Listening on \(address.url)")
                 Terminal.out("Ctrl-C to stop (requests in flight get up to \(shutdownTimeout.formatted()) s to finish).")

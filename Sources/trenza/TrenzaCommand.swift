@@ -13,6 +13,6 @@ struct TrenzaCommand: AsyncParsableCommand {
 
             Exit status: 0 when every item succeeded, 1 when some failed (each is named), 2 on bad usage.
             """,
-        subcommands: [TourCommand.self, ImagesCommand.self, BenchCommand.self, ServeCommand.self, WorkerCommand.self, ProbeCommand.self]
+        subcommands: [TourCommand.self, ImagesCommand.self, FetchCommand.self, BenchCommand.self, ServeCommand.self, WorkerCommand.self, ProbeCommand.self]
     )
 }

@@ -1,21 +1,12 @@
 import Foundation
 import Testing
+import Trenza
 @testable import TrenzaImaging
 
 @Suite("Filters")
 struct FilterTests {
-    /// SplitMix64, for random test inputs.
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    /// Reproducible random test inputs.
+    typealias SplitMix = SplitMix64
 
     static let kernelFilters: [ImageFilter] = [
         .blur, .sharpen, .contour, .detail, .edgeEnhance, .edgeEnhanceMore, .emboss, .findEdges,

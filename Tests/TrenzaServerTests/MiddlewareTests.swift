@@ -70,7 +70,7 @@ struct MiddlewareTests {
 
     @Test("A handler that throws gives the tutorial's JSON 500 with the error's description, timed like any response")
     func thrownError() async throws {
-        let app = makeApp { router in
+        let app = try makeApp { router in
             router.get("/explota") { _, _ -> Response in throw BackendDown() }
         }
         try await app.test(.router) { client in
@@ -87,7 +87,7 @@ struct MiddlewareTests {
 
     @Test("An HTTPError keeps its status, its message and its headers")
     func httpError() async throws {
-        let app = makeApp { router in
+        let app = try makeApp { router in
             router.get("/prohibido") { _, _ -> Response in
                 throw HTTPError(.forbidden, headers: [.wwwAuthenticate: "Basic"], message: "sin permiso")
             }

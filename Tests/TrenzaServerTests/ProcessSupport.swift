@@ -188,3 +188,51 @@ enum RawHTTP {
         return RawResponse(status: status, headers: headers, body: String(text[split.upperBound...]))
     }
 }
+
+/// What came back on a raw connection, and how the connection ended.
+struct RawExchange: Sendable {
+    enum Ending: Sendable, Equatable { case closed, reset }
+    var bytes: [UInt8]
+    var ending: Ending
+
+    /// The status line's code, if a response head arrived.
+    var status: Int? {
+        let text = String(decoding: bytes.prefix(64), as: UTF8.self)
+        guard text.hasPrefix("HTTP/1.1 ") else { return nil }
+        return Int(text.dropFirst(9).prefix(3))
+    }
+
+    /// The bytes after the response head.
+    var body: [UInt8] {
+        let marker: [UInt8] = Array("\r\n\r\n".utf8)
+        guard let end = bytes.indices.first(where: { bytes[$0...].starts(with: marker) }) else { return [] }
+        return Array(bytes[(end + 4)...])
+    }
+}
+
+extension RawHTTP {
+    /// Sends `request` as it is, then reads until the server closes or resets the connection.
+    static func exchange(port: Int, request: [UInt8], timeout: Int = 30) throws -> RawExchange {
+        let socket = try connect(port: port).get()
+        defer { close(socket) }
+        var limit = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        guard send(socket, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else { throw SocketError.system("send", errno) }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = recv(socket, &buffer, buffer.count, 0)
+            if count < 0 {
+                if errno == ECONNRESET { return RawExchange(bytes: received, ending: .reset) }
+                throw SocketError.system("recv", errno)
+            }
+            if count == 0 { return RawExchange(bytes: received, ending: .closed) }
+            received += buffer[..<count]
+        }
+    }
+
+    /// `GET path` with `Connection: close`, read to the end as bytes.
+    static func exchange(port: Int, get path: String) throws -> RawExchange {
+        try exchange(port: port, request: Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8))
+    }
+}

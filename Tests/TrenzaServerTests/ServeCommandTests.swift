@@ -86,6 +86,7 @@ struct ServeCommandTests {
     @Test("Bad flags are a usage error: exit 2 before anything starts", arguments: [
         ["--port", "65536"], ["--port", "-1"], ["--port", "http"], ["--time-scale", "0"],
         ["--log-level", "loud"], ["--shutdown-timeout", "-1"], ["--seed", "-5"], ["--host", ""], ["--verbose"],
+        ["--latency", "-1"], ["--latency", "61"], ["--files", "/no/such/folder"],
     ])
     func badFlags(arguments: [String]) async throws {
         let result = try await runTrenza(["serve"] + arguments)

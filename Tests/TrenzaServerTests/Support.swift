@@ -12,12 +12,14 @@ func makeApp(
     timeScale: Double = 0.01,
     seed: UInt64? = nil,
     logger: Logger? = nil,
-    extraRoutes: (Router<BasicRequestContext>) -> Void = { _ in }
-) -> Application<RouterResponder<BasicRequestContext>> {
-    let configuration = DemoServer.Configuration(port: 0, timeScale: timeScale, seed: seed)
-    let router = DemoServer.makeRouter(configuration)
+    latency: Duration = .zero,
+    filesDirectory: String? = nil,
+    extraRoutes: (Router<ServerContext>) -> Void = { _ in }
+) throws -> Application<RouterResponder<ServerContext>> {
+    let configuration = DemoServer.Configuration(port: 0, timeScale: timeScale, seed: seed, latency: latency, filesDirectory: filesDirectory)
+    let router = try DemoServer.makeRouter(configuration)
     extraRoutes(router)
-    return DemoServer.makeApplication(configuration, router: router, logger: logger ?? quietLogger())
+    return try DemoServer.makeApplication(configuration, router: router, logger: logger ?? quietLogger())
 }
 
 /// A logger that drops everything: the tests that read logs pass their own.

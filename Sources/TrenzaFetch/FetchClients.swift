@@ -1,0 +1,109 @@
+import AsyncHTTPClient
+import NIOCore
+import Synchronization
+
+/// The HTTP clients and per-host limits one process shares between all its downloads.
+///
+/// A client owns a connection pool, so every download in a process should go through one; a
+/// client is made on first use for each distinct set of timeouts. Call ``shutdown()`` before the
+/// value goes away (a worker process, which ends by exiting, need not).
+public final class FetchClients: Sendable {
+    private struct ClientKey: Hashable {
+        var connectTimeout: Double
+        var readTimeout: Double
+        var maximumRedirects: Int
+        var connectionsPerHost: Int
+    }
+
+    private let clients = Mutex<[ClientKey: HTTPClient]>([:])
+    private let limiters = Mutex<[String: HostLimiter]>([:])
+
+    public init() {}
+
+    func client(for settings: FetchSettings) -> HTTPClient {
+        let key = ClientKey(connectTimeout: settings.connectTimeout, readTimeout: settings.readTimeout,
+                            maximumRedirects: settings.maximumRedirects, connectionsPerHost: settings.connectionsPerHost)
+        return clients.withLock { clients in
+            if let client = clients[key] { return client }
+            var configuration = HTTPClient.Configuration(
+                redirectConfiguration: settings.maximumRedirects > 0
+                    ? .follow(max: settings.maximumRedirects, allowCycles: false) : .disallow,
+                timeout: .init(connect: .nanoseconds(Int64(settings.connectTimeout * 1e9)),
+                               read: .nanoseconds(Int64(settings.readTimeout * 1e9))))
+            // AsyncHTTPClient opens at most 8 connections per host by default: a batch 100 wide
+            // against one server would wait in line for them.
+            configuration.connectionPool = .init(idleTimeout: .seconds(60),
+                                                 concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, key.connectionsPerHost))
+            // The client's own quiet retry of failed connects would hide them from our count
+            // of attempts and from the backoff.
+            configuration.connectionPool.retryConnectionEstablishment = false
+            configuration.decompression = .disabled
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+            clients[key] = client
+            return client
+        }
+    }
+
+    /// The limiter for `host`, allowing `limit` downloads at once.
+    func limiter(host: String, limit: Int) -> HostLimiter {
+        limiters.withLock { limiters in
+            let key = "\(limit)|\(host.lowercased())"
+            if let limiter = limiters[key] { return limiter }
+            let limiter = HostLimiter(limit: limit)
+            limiters[key] = limiter
+            return limiter
+        }
+    }
+
+    /// Closes every client's connections.
+    public func shutdown() async {
+        let all = clients.withLock { clients in
+            defer { clients.removeAll() }
+            return Array(clients.values)
+        }
+        for client in all { try? await client.shutdown() }
+    }
+}
+
+/// At most `limit` holders at once; the rest wait in arrival order.
+final class HostLimiter: Sendable {
+    private struct State {
+        var available: Int
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state: Mutex<State>
+
+    init(limit: Int) { state = Mutex(State(available: limit)) }
+
+    func acquire() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let granted = state.withLock { state in
+                if state.available > 0 {
+                    state.available -= 1
+                    return true
+                }
+                state.waiters.append(continuation)
+                return false
+            }
+            if granted { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.waiters.isEmpty {
+                state.available += 1
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        next?.resume()
+    }
+
+    func withPermit<T>(_ body: () async throws -> T) async rethrows -> T {
+        await acquire()
+        defer { release() }
+        return try await body()
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Synchronization
+import Trenza
+
+/// Settings that apply to every download of a batch.
+public struct FetchSettings: Codable, Sendable, Hashable {
+    public var retry: RetryPolicy
+    /// Seconds to wait for a connection.
+    public var connectTimeout: Double
+    /// Seconds without a byte from the server (an idle timeout, not a limit on the whole download).
+    public var readTimeout: Double
+    public var maximumRedirects: Int
+    /// Download again even when the file is already there; drop any `.part` file.
+    public var force: Bool
+    /// At most this many downloads from one host at once within a process; `nil` for no limit.
+    public var perHost: Int?
+    /// Connections the HTTP client may keep open to one host: the batch's width.
+    public var connectionsPerHost: Int
+
+    public init(retry: RetryPolicy = RetryPolicy(), connectTimeout: Double = 10, readTimeout: Double = 30,
+                maximumRedirects: Int = 10, force: Bool = false, perHost: Int? = nil, connectionsPerHost: Int = 8) {
+        self.retry = retry
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+        self.maximumRedirects = maximumRedirects
+        self.force = force
+        self.perHost = perHost
+        self.connectionsPerHost = connectionsPerHost
+    }
+}
+
+/// One URL to download into a folder under a name planned for the whole batch.
+public struct FetchItem: Codable, Sendable {
+    /// The item's position in the batch, for progress reports.
+    public var index: Int
+    public var request: DownloadRequest
+    public var folder: String
+    public var name: PlannedName
+    public var settings: FetchSettings
+
+    public init(index: Int, request: DownloadRequest, folder: String, name: PlannedName, settings: FetchSettings) {
+        self.index = index
+        self.request = request
+        self.folder = folder
+        self.name = name
+        self.settings = settings
+    }
+
+    /// Plans a batch: duplicates are expected to be removed already; names come from
+    /// ``FileNaming/plan(_:template:)``.
+    public static func batch(_ requests: [DownloadRequest], folder: String, template: String? = nil, settings: FetchSettings) -> [FetchItem] {
+        let names = FileNaming.plan(requests.map(\.url), template: template)
+        return zip(requests, names).enumerated().map { index, pair in
+            FetchItem(index: index, request: pair.0, folder: folder, name: pair.1, settings: settings)
+        }
+    }
+}
+
+/// What happened to one URL. Failures are results too, not thrown errors, so that the attempts
+/// and the last HTTP status reach the report from every engine, worker processes included.
+public struct FetchResult: Codable, Sendable, Equatable {
+    public enum Disposition: String, Codable, Sendable {
+        /// Downloaded from the first byte.
+        case downloaded
+        /// Finished a `.part` file left by an earlier attempt or run.
+        case resumed
+        /// The file was already complete; nothing was requested.
+        case skipped
+        case failed
+    }
+
+    public var url: String
+    /// The final file, or where it would have gone when the download failed.
+    public var path: String
+    /// The file's size (on failure, the bytes kept in its `.part` file).
+    public var bytes: Int
+    /// The last HTTP status received, `nil` when no response came.
+    public var status: Int?
+    public var attempts: Int
+    public var seconds: Double
+    public var disposition: Disposition
+    /// Why it failed, in words a user can act on.
+    public var error: String?
+
+    public var succeeded: Bool { disposition != .failed }
+
+    public init(url: String, path: String, bytes: Int, status: Int?, attempts: Int, seconds: Double,
+                disposition: Disposition, error: String?) {
+        self.url = url
+        self.path = path
+        self.bytes = bytes
+        self.status = status
+        self.attempts = attempts
+        self.seconds = seconds
+        self.disposition = disposition
+        self.error = error
+    }
+}
+
+/// Downloads one URL with retries, resume and checksum: the unit of work of `trenza fetch`.
+///
+/// On the async engine it is native async I/O. On the threads engine each pool thread blocks
+/// until its own download is over, and in a worker process the worker blocks the same way; the
+/// bytes themselves move on the shared HTTP client's event loop either way.
+public struct FetchJob: Job {
+    public static let name = "fetch.download"
+
+    private let clients: FetchClients
+    private let onBytes: (@Sendable (_ index: Int, _ count: Int) -> Void)?
+    private let onResult: (@Sendable (_ index: Int, _ result: FetchResult) -> Void)?
+
+    /// - Parameters:
+    ///   - clients: the process's HTTP clients, shared by every download.
+    ///   - onBytes: told of bytes as they arrive, and `onResult` of each result before it is
+    ///     returned (threads and async engines; a worker process has no one to tell).
+    public init(clients: FetchClients,
+                onBytes: (@Sendable (_ index: Int, _ count: Int) -> Void)? = nil,
+                onResult: (@Sendable (_ index: Int, _ result: FetchResult) -> Void)? = nil) {
+        self.clients = clients
+        self.onBytes = onBytes
+        self.onResult = onResult
+    }
+
+    public func runAsync(_ item: FetchItem) async throws -> FetchResult {
+        let result = await Download(item: item, clients: clients, onBytes: onBytes).run()
+        onResult?(item.index, result)
+        return result
+    }
+
+    public func run(_ item: FetchItem) throws -> FetchResult {
+        let finished = DispatchSemaphore(value: 0)
+        let result = ResultSlot()
+        let job = self
+        Task.detached {
+            let outcome = try? await job.runAsync(item)
+            result.storage.withLock { $0 = outcome }
+            finished.signal()
+        }
+        finished.wait()
+        guard let outcome = result.storage.withLock({ $0 }) else { throw JobError("the download task ended without a result") }
+        return outcome
+    }
+}
+
+/// Hands a result from the task that made it to the thread that waits for it.
+private final class ResultSlot: Sendable {
+    let storage = Mutex<FetchResult?>(nil)
+}

@@ -1,0 +1,95 @@
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+import Trenza
+import TrenzaFetch
+import TrenzaServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs `body` with the demo server listening on an ephemeral port of 127.0.0.1, then stops it.
+func withServer<T: Sendable>(latency: Duration = .zero, _ body: @Sendable (_ base: String) async throws -> T) async throws -> T {
+    let (ports, portSink) = AsyncStream<Int>.makeStream()
+    let configuration = DemoServer.Configuration(host: "127.0.0.1", port: 0, latency: latency)
+    let application = try DemoServer.makeApplication(
+        configuration, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+        onListening: { address in portSink.yield(address.port) })
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask {
+            try await application.runService(gracefulShutdownSignals: [])
+            return nil
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw TestError("the server did not start") }
+        defer { group.cancelAll() }
+        return try await body("http://127.0.0.1:\(port)")
+    }
+}
+
+struct TestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The `trenza` executable built beside the test bundle: worker processes for the processes
+/// engine, and the command line under test.
+let trenzaPath: String = {
+    var folder = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        .deletingLastPathComponent()
+    for _ in 0..<3 {
+        let candidate = folder.appendingPathComponent("trenza").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        folder = folder.deletingLastPathComponent()
+    }
+    return "trenza"
+}()
+
+/// A fresh, empty folder under the system's temporary folder.
+func temporaryFolder() throws -> String {
+    let path = NSTemporaryDirectory() + "trenza-fetch-tests-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Downloads `requests` into `folder` on `engine` as `trenza fetch` would, and returns the results.
+func fetch(_ requests: [DownloadRequest], into folder: String, engine: Engine, width: Int = 4,
+           settings: FetchSettings = FetchSettings(retry: RetryPolicy(retries: 3, baseDelay: 0.02))) async throws -> [FetchResult] {
+    let clients = FetchClients()
+    let items = FetchItem.batch(requests, folder: folder, settings: settings)
+    let runner = Runner(engine: engine, width: width, options: .init(workerExecutable: trenzaPath))
+    let outcomes = await runner.map(FetchJob(clients: clients), items)
+    await clients.shutdown()
+    return try outcomes.map { outcome in
+        switch outcome {
+        case .success(let result): return result
+        case .failure(let failure): throw TestError("the engine lost an item: \(failure)")
+        }
+    }
+}
+
+/// The bytes of `/bytes/{count}?seed=S`, for checking downloads byte for byte.
+func sampleBytes(_ count: Int, seed: UInt64 = 0) -> [UInt8] {
+    SampleBytes.generate(count: count, seed: seed)
+}
+
+func contents(_ path: String) -> [UInt8]? {
+    FileManager.default.contents(atPath: path).map { [UInt8]($0) }
+}
+
+/// True when the file at `path` holds exactly `expected` (a Bool, so that a failure does not
+/// print megabytes of bytes).
+func sameBytes(_ path: String, _ expected: [UInt8]) -> Bool {
+    contents(path) == expected
+}
+
+/// The names in `folder`, sorted.
+func listing(_ folder: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+}
+
+func sha256Hex(_ bytes: [UInt8]) -> String {
+    SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+}
