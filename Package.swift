@@ -72,7 +72,10 @@ let package = Package(
         ),
         .target(
             name: "TrenzaBench",
-            dependencies: ["Trenza", "TrenzaLessons", "TrenzaImaging"]
+            dependencies: [
+                "Trenza", "TrenzaLessons", "TrenzaImaging", "TrenzaFetch", "TrenzaServer",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "trenza",

@@ -78,7 +78,8 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
             guard let (level, rows) = largestSharedLevel(section), let winner = rows.min(by: { $0.seconds < $1.seconds }) else { continue }
             ioWinners.append(winner.engine)
             let others = rows.filter { $0 != winner }.map { "\($0.engine) \(BenchFormat.seconds($0.seconds))" }
-            var sentence = "\(section.title): at \(BenchFormat.grouped(level)) \(section.unit) \(winner.engine) finished first, in \(BenchFormat.seconds(winner.seconds))"
+            let scale = section.sweep == .width ? "at width \(BenchFormat.grouped(level))" : "at \(BenchFormat.grouped(level)) \(section.unit)"
+            var sentence = "\(section.title): \(scale) \(winner.engine) finished first, in \(BenchFormat.seconds(winner.seconds))"
             if let ideal = section.idealSeconds { sentence += " (the wait alone is \(BenchFormat.seconds(ideal)))" }
             sentence += others.isEmpty ? "." : "; \(others.joined(separator: ", "))."
             findings.append(sentence)
@@ -92,7 +93,7 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
             let choice = everywhere.isEmpty ? summarise(cpuLeaders.map { $0[0] }) : everywhere.joined(separator: " or ")
             parts.append("CPU-bound work → \(choice)")
         }
-        parts.append(ioWinners.isEmpty ? "I/O-bound work was not measured (--only concurrency)"
+        parts.append(ioWinners.isEmpty ? "I/O-bound work was not measured (--only io,concurrency)"
                      : "I/O-bound work → \(summarise(ioWinners))")
         if findings.isEmpty { findings.append("No CPU-bound or I/O-bound workload was measured in this run.") }
         return BenchAdvice(question: .workKind, findings: findings, recommendation: "On this machine: " + parts.joined(separator: "; ") + ".")

@@ -10,6 +10,8 @@ public enum BenchWorkload: String, CaseIterable, Sendable, Codable {
     case cpu
     /// The image filter batch (§9.2) on generated photographs.
     case images
+    /// Downloading photos from an in-process server with added latency (§5.1, §9.1).
+    case io
     /// 100 to 10,000 concurrent waits: a thread per waiter, a task per waiter, capped processes.
     case concurrency
 }
@@ -40,6 +42,13 @@ public struct BenchPlan: Sendable, Equatable {
     public var imageHeight: Int
     public var imageFilters: [ImageFilter]
 
+    /// Photos downloaded per batch, their width (height is three quarters of it), the server's
+    /// added latency per response, and the widths the downloads run at.
+    public var downloadCount: Int
+    public var downloadImageSide: Int
+    public var downloadLatencyMilliseconds: Int
+    public var downloadWidths: [Int]
+
     /// Concurrent waiter counts.
     public var waiterCounts: [Int]
     /// The counts at which processes are measured too: one round per `processCap` waiters makes
@@ -63,6 +72,7 @@ public struct BenchPlan: Sendable, Equatable {
                   dispatchItems: 20_000, chunkSize: 1_000,
                   cpuNumbers: [1, 2, 3, 4], cpuSteps: 400_000_000, repeats: 2,
                   imageCount: 24, imageWidth: 1920, imageHeight: 1080, imageFilters: standardFilters,
+                  downloadCount: 64, downloadImageSide: 640, downloadLatencyMilliseconds: 50, downloadWidths: [4, 16, 32],
                   waiterCounts: [100, 1_000, 10_000], processWaiterCounts: [100, 1_000], waitMilliseconds: 50, processCap: 32)
     }
 
@@ -72,6 +82,7 @@ public struct BenchPlan: Sendable, Equatable {
                   dispatchItems: 200_000, chunkSize: 10_000,
                   cpuNumbers: [1, 2, 3, 4], cpuSteps: 800_000_000, repeats: 3,
                   imageCount: 48, imageWidth: 1920, imageHeight: 1080, imageFilters: standardFilters,
+                  downloadCount: 128, downloadImageSide: 800, downloadLatencyMilliseconds: 100, downloadWidths: [4, 16, 32],
                   waiterCounts: [100, 1_000, 10_000], processWaiterCounts: [100, 1_000, 10_000], waitMilliseconds: 100, processCap: 32)
     }
 
@@ -86,6 +97,7 @@ public struct BenchPlan: Sendable, Equatable {
             case .overhead: total + engines + widths.count * (engines + 1)
             case .cpu: total + 1 + widths.count * engines
             case .images: total + 2 + widths.count * engines
+            case .io: total + 2 + downloadWidths.count * engines
             case .concurrency: total + waiterCounts.reduce(0) { $0 + 2 + (processWaiterCounts.contains($1) ? 1 : 0) }
             }
         }

@@ -32,6 +32,8 @@ public enum BenchSuite {
                 sections.append(await cpu(plan, steps))
             case .images:
                 sections.append(try await images(plan, steps))
+            case .io:
+                sections.append(try await DownloadWorkload.run(plan, steps))
             case .concurrency:
                 sections.append(await concurrency(plan, steps))
             }
@@ -246,7 +248,7 @@ public enum BenchSuite {
     }
 
     /// Runs `body`, timing it and sampling memory (worker processes included for that engine).
-    private static func timed<T>(_ engine: Engine, releaseFreeMemory: Bool = false,
+    static func timed<T>(_ engine: Engine, releaseFreeMemory: Bool = false,
                                  _ body: () async throws -> T) async rethrows -> (T, Double, MemorySampler.Figures) {
         let sampler = MemorySampler(includeChildren: engine == .processes, releaseFreeMemory: releaseFreeMemory)
         let start = monotonicSeconds()
@@ -260,7 +262,7 @@ public enum BenchSuite {
         }
     }
 
-    private static func row(_ engine: Engine, variant: String? = nil, width: Int, items: Int, seconds: Double,
+    static func row(_ engine: Engine, variant: String? = nil, width: Int, items: Int, seconds: Double,
                             memory: MemorySampler.Figures, failures: Int) -> BenchRow {
         BenchRow(engine: engine.rawValue, variant: variant, width: width, items: items, seconds: seconds,
                  baselineMemoryBytes: memory.baselineBytes, peakMemoryBytes: memory.peakBytes, heapGrowthBytes: memory.heapGrowthBytes,

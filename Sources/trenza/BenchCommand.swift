@@ -15,9 +15,11 @@ struct BenchCommand: AsyncParsableCommand {
             unchunked and, for processes, in chunks
               cpu          the tutorial's tarea_intensiva (§3.1): sequential vs each engine and width
               images       the image filter batch (§9.2) on generated photographs
+              io           downloading photos (§9.1) from an in-process trenza serve that answers after a delay
               concurrency  100, 1,000 and 10,000 concurrent waits: a thread per waiter, a task per \
             waiter, capped worker processes; time and memory per waiter
-            Every workload runs at widths 1, the core count and twice the core count (-j N: N only). \
+            CPU-bound workloads run at widths 1, the core count and twice the core count (-j N: N only); \
+            downloads at widths 4, 16 and 32. \
             The advice at the end is worked out from the figures just measured.
 
             --quick takes under a minute on two cores, the full run a few minutes. Build with \

@@ -106,6 +106,23 @@ struct AdviceTests {
         #expect(!unusual.recommendation.contains("async"))
     }
 
+    @Test("I/O-bound downloads swept by width: the winner at the widest shared width, against sequential")
+    func downloads() throws {
+        func section(threads: Double, processes: Double, async: Double) -> BenchSection {
+            BenchSection(id: "io", workload: "io", title: "Downloads", summary: "", nature: .ioBound, unit: "photos", sequentialSeconds: 3.2,
+                         rows: [4, 32].flatMap { width in
+                             [("threads", threads), ("processes", processes), ("async", async)].map {
+                                 BenchRow(engine: $0.0, width: width, items: 64, seconds: $0.1 * (width == 4 ? 4 : 1))
+                             }
+                         })
+        }
+        let asyncFirst = try Self.advice(Self.report(section(threads: 0.3, processes: 0.8, async: 0.2)), .workKind)
+        #expect(asyncFirst.findings.contains("Downloads: at width 32 async finished first, in 200 ms; threads 300 ms, processes 800 ms."))
+        #expect(asyncFirst.recommendation.contains("I/O-bound work → async"))
+        let threadsFirst = try Self.advice(Self.report(section(threads: 0.15, processes: 0.8, async: 0.2)), .workKind)
+        #expect(threadsFirst.recommendation.contains("I/O-bound work → threads"))
+    }
+
     @Test("concurrency: where the engines part ways and what a waiter costs come from the figures")
     func concurrencyScale() throws {
         let calmAtHundred = Self.waits([

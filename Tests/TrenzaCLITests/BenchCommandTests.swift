@@ -75,6 +75,19 @@ struct BenchCommandTests {
         #expect(section.notes.contains { $0.hasPrefix("threads were not run at 10,000 waiters") })
     }
 
+    @Test("--only io: every photo arrives whole on every engine and width, from the bench's own server")
+    func downloads() async throws {
+        let result = try await trenza(["bench", "--quick", "--only", "io", "--json"], timeout: 300)
+        #expect(result.status == 0, "\(result.error)")
+        let report = try BenchReport.decode(json: Data(result.output.utf8))
+        let section = try #require(report.sections.first)
+        #expect(section.id == "io" && section.nature == .ioBound)
+        #expect(Set(section.rows.map(\.engine)) == ["threads", "processes", "async"])
+        #expect(Set(section.rows.map(\.width)) == [4, 16, 32])
+        #expect(section.rows.allSatisfy { $0.failures == 0 && $0.items == 64 })
+        #expect((section.sequentialSeconds ?? 0) > 0)
+    }
+
     @Test("an unknown workload is a usage error")
     func unknownWorkload() async throws {
         let result = try await trenza(["bench", "--only", "gpu"])
