@@ -84,7 +84,7 @@ struct BenchCommandTests {
         #expect(section.id == "io" && section.nature == .ioBound)
         #expect(Set(section.rows.map(\.engine)) == ["threads", "processes", "async"])
         #expect(Set(section.rows.map(\.width)) == [4, 16, 32])
-        #expect(section.rows.allSatisfy { $0.failures == 0 && $0.items == 64 })
+        #expect(section.rows.allSatisfy { $0.failures == 0 && $0.items == BenchPlan.quick().downloadCount })
         #expect((section.sequentialSeconds ?? 0) > 0)
     }
 
