@@ -63,7 +63,7 @@ package enum SVGCharts {
         guard xs.count >= 2 else { return nil }
         let rows = section.rows.filter { $0.throughput > 0 && section.sweepValue($0) > 0 }
         guard let lowest = rows.map(\.throughput).min(), let highest = rows.map(\.throughput).max() else { return nil }
-        let left = 84.0, right = 16.0, top = 12.0, plotHeight = 220.0
+        let left = 84.0, right = 30.0, top = 12.0, plotHeight = 220.0
         let plotWidth = width - left - right
         let logY = highest / lowest > 30
         let xMin = log(Double(xs.first!)), xMax = log(Double(xs.last!))
