@@ -42,7 +42,7 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
     static func workKind(_ report: BenchReport) -> BenchAdvice {
         var findings: [String] = []
         var cpuLeaders: [[String]] = []
-        var ioWinners: [String] = []
+        var ioLeaders: [[String]] = []
         for section in report.sections where section.nature == .cpuBound {
             let best = plainBest(section)
             guard let winner = best.max(by: { $0.throughput < $1.throughput }) else { continue }
@@ -76,7 +76,7 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
         }
         for section in report.sections where section.nature == .ioBound {
             guard let (level, rows) = largestSharedLevel(section), let winner = rows.min(by: { $0.seconds < $1.seconds }) else { continue }
-            ioWinners.append(winner.engine)
+            ioLeaders.append(rows.filter { $0.seconds <= winner.seconds * tieRatio }.sorted { $0.seconds < $1.seconds }.map(\.engine))
             let others = rows.filter { $0 != winner }.map { "\($0.engine) \(BenchFormat.seconds($0.seconds))" }
             let scale = section.sweep == .width ? "at width \(BenchFormat.grouped(level))" : "at \(BenchFormat.grouped(level)) \(section.unit)"
             var sentence = "\(section.title): \(scale) \(winner.engine) finished first, in \(BenchFormat.seconds(winner.seconds))"
@@ -85,16 +85,8 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
             findings.append(sentence)
         }
         var parts: [String] = []
-        if cpuLeaders.isEmpty {
-            parts.append("CPU-bound work was not measured (--only cpu,images)")
-        } else {
-            // Engines that led every CPU-bound workload; failing that, each workload's leader.
-            let everywhere = cpuLeaders[0].filter { engine in cpuLeaders.allSatisfy { $0.contains(engine) } }
-            let choice = everywhere.isEmpty ? summarise(cpuLeaders.map { $0[0] }) : everywhere.joined(separator: " or ")
-            parts.append("CPU-bound work → \(choice)")
-        }
-        parts.append(ioWinners.isEmpty ? "I/O-bound work was not measured (--only io,concurrency)"
-                     : "I/O-bound work → \(summarise(ioWinners))")
+        parts.append(cpuLeaders.isEmpty ? "CPU-bound work was not measured (--only cpu,images)" : "CPU-bound work → \(choose(cpuLeaders))")
+        parts.append(ioLeaders.isEmpty ? "I/O-bound work was not measured (--only io,concurrency)" : "I/O-bound work → \(choose(ioLeaders))")
         if findings.isEmpty { findings.append("No CPU-bound or I/O-bound workload was measured in this run.") }
         return BenchAdvice(question: .workKind, findings: findings, recommendation: "On this machine: " + parts.joined(separator: "; ") + ".")
     }
@@ -227,6 +219,13 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
     }
 
     // MARK: - Helpers
+
+    /// The engines that led (within noise) in every workload of a kind; failing that, each
+    /// workload's own leader.
+    private static func choose(_ leaders: [[String]]) -> String {
+        let everywhere = leaders[0].filter { engine in leaders.allSatisfy { $0.contains(engine) } }
+        return everywhere.isEmpty ? summarise(leaders.map { $0[0] }) : everywhere.joined(separator: " or ")
+    }
 
     /// "threads", "threads and async", "threads, processes and async".
     private static func names(_ rows: [BenchRow]) -> String {
