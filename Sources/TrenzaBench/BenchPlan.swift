@@ -66,11 +66,12 @@ public struct BenchPlan: Sendable, Equatable {
         Array(Set([1, max(1, cores), max(1, cores) * 2])).sorted()
     }
 
-    /// Under a minute on two cores (release build): about 20 s when the machine is otherwise idle.
+    /// Under a minute on two cores (release build): about 15 s when the machine is otherwise idle,
+    /// 35 s when other programs keep both cores busy. One run per figure: the price of that is noise.
     public static func quick(cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> BenchPlan {
         BenchPlan(mode: "quick", workloads: BenchWorkload.allCases, widths: defaultWidths(cores: cores), startupWidth: max(1, cores),
                   dispatchItems: 20_000, chunkSize: 1_000,
-                  cpuNumbers: [1, 2, 3, 4], cpuSteps: 200_000_000, repeats: 2,
+                  cpuNumbers: [1, 2, 3, 4], cpuSteps: 200_000_000, repeats: 1,
                   imageCount: 16, imageWidth: 1920, imageHeight: 1080, imageFilters: standardFilters,
                   downloadCount: 48, downloadImageSide: 640, downloadLatencyMilliseconds: 50, downloadWidths: [4, 16, 32],
                   waiterCounts: [100, 1_000, 10_000], processWaiterCounts: [100, 1_000], waitMilliseconds: 50, processCap: 32)

@@ -28,7 +28,7 @@ struct BenchCommand: AsyncParsableCommand {
             """
     )
 
-    @Flag(help: "Smaller batches, best of two instead of three, processes only up to 1,000 waiters: under a minute.")
+    @Flag(help: "Smaller batches, one run per figure instead of the best of three, processes only up to 1,000 waiters: under a minute.")
     var quick = false
 
     @Option(help: "Write report.json, report.md and report.html into this folder (created if missing).")
