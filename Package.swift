@@ -72,7 +72,10 @@ let package = Package(
         ),
         .target(
             name: "TrenzaBench",
-            dependencies: ["Trenza", "TrenzaLessons"]
+            dependencies: [
+                "Trenza", "TrenzaLessons", "TrenzaImaging", "TrenzaFetch", "TrenzaServer",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "trenza",
@@ -83,7 +86,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TrenzaTests", dependencies: ["Trenza"]),
-        .testTarget(name: "TrenzaCLITests", dependencies: ["Trenza", "TrenzaImaging"]),
+        .testTarget(name: "TrenzaCLITests", dependencies: ["Trenza", "TrenzaImaging", "TrenzaBench"]),
+        .testTarget(name: "TrenzaBenchTests", dependencies: ["TrenzaBench", "TrenzaImaging"]),
         .testTarget(
             name: "TrenzaServerTests",
             dependencies: [

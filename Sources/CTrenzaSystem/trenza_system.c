@@ -34,3 +34,12 @@ void trenza_keep_large_buffers(void) {
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
     mallopt(M_TOP_PAD, 64 << 20);
 }
+
+void trenza_release_free_memory(void) {
+    malloc_trim(0);
+}
+
+size_t trenza_heap_bytes_in_use(void) {
+    struct mallinfo2 info = mallinfo2();
+    return info.uordblks + info.hblkhd;
+}

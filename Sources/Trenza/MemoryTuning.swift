@@ -14,4 +14,17 @@ public enum MemoryTuning {
     public static func keepLargeBuffers() {
         trenza_keep_large_buffers()
     }
+
+    /// Hands the heap's free pages back to the kernel now, so that resident memory shows what is
+    /// in use rather than what was once used: for measuring how much memory a batch needs.
+    /// The next large allocations pay page faults again.
+    public static func releaseFreeMemory() {
+        trenza_release_free_memory()
+    }
+
+    /// Bytes the allocator has handed out and not had back, over all its arenas. Unlike resident
+    /// memory, this grows when a batch reuses memory an earlier batch freed.
+    public static var heapBytesInUse: Int {
+        Int(trenza_heap_bytes_in_use())
+    }
 }

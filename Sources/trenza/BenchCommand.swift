@@ -3,125 +3,139 @@ import Foundation
 import Trenza
 import TrenzaBench
 
+extension BenchWorkload: ExpressibleByArgument {}
+
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the engines: per-item dispatch cost and CPU-bound speed-up.",
+        abstract: "Compare threads, processes and async tasks on this machine, with a report and advice.",
         discussion: """
-            Workloads (select with --only):
-              overhead  start-up of each engine, then tiny jobs (x → x²) through warm pools: items/s per \
-            engine, unchunked and, for processes, in chunks
-              cpu       the tutorial's tarea_intensiva (§3.1) over [1, 2, 3, 4]: sequential vs each engine
-            Build with -c release for figures worth quoting. scripts/bench-engines.sh runs this side by \
-            side with Python's multiprocessing and concurrent.futures and the tutorial's own §3.1 program.
+            Workloads (select with --only; all by default):
+              overhead     start-up of each engine, then tiny items (x → x²) through warm pools, \
+            unchunked and, for processes, in chunks
+              cpu          the tutorial's tarea_intensiva (§3.1): sequential vs each engine and width
+              images       the image filter batch (§9.2) on generated photographs
+              io           downloading photos (§9.1) from an in-process trenza serve that answers after a delay
+              concurrency  100, 1,000 and 10,000 concurrent waits: a thread per waiter, a task per \
+            waiter, capped worker processes; time and memory per waiter
+            CPU-bound workloads run at widths 1, the core count and twice the core count (-j N: N only); \
+            downloads at widths 4, 16 and 32. \
+            The advice at the end is worked out from the figures just measured.
+
+            --quick takes under a minute on two cores, the full run a few minutes. Build with \
+            -c release for figures worth quoting:
+              swift run -c release trenza bench --quick --report bench-report
             """
     )
 
-    enum Workload: String, CaseIterable, ExpressibleByArgument {
-        case overhead, cpu
-    }
+    @Flag(help: "Smaller batches, one run per figure instead of the best of three, processes only up to 1,000 waiters: under a minute.")
+    var quick = false
 
-    @Option(help: "Comma-separated workloads: overhead, cpu (default: all).", transform: BenchCommand.parseWorkloads)
-    var only: [Workload] = Workload.allCases
+    @Option(help: "Write report.json, report.md and report.html into this folder (created if missing).")
+    var report: String?
 
-    @Option(name: [.customShort("j"), .long], help: "Width of every engine.")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Comma-separated workloads: \(BenchWorkload.allCases.map(\.rawValue).joined(separator: ", ")).",
+            transform: BenchCommand.parseWorkloads)
+    var only: [BenchWorkload] = BenchWorkload.allCases
 
-    @Option(help: "Tiny jobs per dispatch measurement.")
-    var items: Int = 200_000
+    @Option(name: [.customShort("j"), .long], help: "Measure at this width only, instead of 1, the core count and twice it.")
+    var jobs: Int?
 
-    @Option(help: "Inputs per message for the chunked processes measurement.")
-    var chunkSize: Int = 10_000
+    @Option(help: "Tiny items per dispatch measurement (default: 20,000 quick, 200,000 full).")
+    var items: Int?
 
-    @Option(help: "Loop steps of tarea_intensiva (the tutorial uses 10,000,000).")
-    var steps: Int = 10_000_000
+    @Option(help: "Items per message in the chunked processes measurement.")
+    var chunkSize: Int?
 
-    @Option(help: "Runs per CPU figure; the best is kept.")
-    var repeats: Int = 3
+    @Option(help: "Loop steps per tarea_intensiva task (the tutorial uses 10,000,000).")
+    var steps: Int?
 
-    @Flag(help: "Print the figures as JSON on stdout.")
+    @Option(help: "Runs per CPU-bound figure; the best is kept.")
+    var repeats: Int?
+
+    @Flag(help: "Print the report as JSON on stdout instead of tables.")
     var json = false
 
-    static func parseWorkloads(_ text: String) throws -> [Workload] {
+    static func parseWorkloads(_ text: String) throws -> [BenchWorkload] {
         try text.split(separator: ",").map { name in
-            guard let workload = Workload(rawValue: String(name).trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("unknown workload \"\(name)\"; choose from \(Workload.allCases.map(\.rawValue).joined(separator: ", ")).")
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            guard let workload = BenchWorkload(rawValue: trimmed) else {
+                throw ValidationError("unknown workload \"\(trimmed)\"; choose from \(BenchWorkload.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
             return workload
         }
     }
 
     func validate() throws {
-        guard jobs > 0, jobs <= 1024 else { throw ValidationError("-j/--jobs must be between 1 and 1024.") }
-        guard items > 0 else { throw ValidationError("--items must be positive.") }
-        guard chunkSize > 0 else { throw ValidationError("--chunk-size must be positive.") }
-        guard steps > 0, steps <= 1_000_000_000 else { throw ValidationError("--steps must be between 1 and 1,000,000,000.") }
-        guard repeats > 0 else { throw ValidationError("--repeats must be positive.") }
+        if let jobs { guard jobs > 0, jobs <= 1024 else { throw ValidationError("-j/--jobs must be between 1 and 1024.") } }
+        if let items { guard items > 0 else { throw ValidationError("--items must be positive.") } }
+        if let chunkSize { guard chunkSize > 0 else { throw ValidationError("--chunk-size must be positive.") } }
+        if let steps { guard steps > 0, steps <= 1_000_000_000 else { throw ValidationError("--steps must be between 1 and 1,000,000,000.") } }
+        if let repeats { guard repeats > 0, repeats <= 100 else { throw ValidationError("--repeats must be between 1 and 100.") } }
+        guard !only.isEmpty else { throw ValidationError("--only needs at least one workload.") }
     }
 
-    struct Report: Codable {
-        var cores: Int
-        var width: Int
-        var startup: [EngineMeasurement] = []
-        var dispatch: [EngineMeasurement] = []
-        var cpu: CPUComparison?
+    var plan: BenchPlan {
+        var plan = quick ? BenchPlan.quick() : BenchPlan.full()
+        plan.workloads = only
+        if let jobs {
+            plan.widths = [jobs]
+            plan.startupWidth = jobs
+        }
+        if let items { plan.dispatchItems = items }
+        if let chunkSize { plan.chunkSize = chunkSize }
+        if let steps { plan.cpuSteps = steps }
+        if let repeats { plan.repeats = repeats }
+        return plan
     }
 
     func run() async throws {
-        var report = Report(cores: ProcessInfo.processInfo.activeProcessorCount, width: jobs)
-        let progress: (String) -> Void = { line in if !json { Terminal.err(line) } }
-        if only.contains(.overhead) {
-            for engine in Engine.allCases {
-                progress("start-up: \(engine)…")
-                report.startup.append(await EngineBenchmarks.startup(engine: engine, width: jobs))
-            }
-            for (engine, chunk) in [(Engine.threads, 1), (.async, 1), (.processes, 1), (.processes, chunkSize)] {
-                progress("dispatch: \(engine)\(chunk > 1 ? " in chunks of \(chunk)" : "")…")
-                report.dispatch.append(try await EngineBenchmarks.dispatch(engine: engine, width: jobs, items: items, chunkSize: chunk))
+        let plan = self.plan
+        if let folder = report {
+            // Before measuring: a folder that cannot be made should not cost a whole run.
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw ValidationError("cannot create the report folder \(folder): \(error.localizedDescription)")
             }
         }
-        if only.contains(.cpu) {
-            progress("cpu: tarea_intensiva × [1, 2, 3, 4], \(steps) steps, best of \(repeats)…")
-            report.cpu = await EngineBenchmarks.cpu(steps: steps, width: jobs, repeats: repeats)
+        let interactive = Terminal.stderrIsTerminal
+        let started = monotonicSeconds()
+        let report = try await BenchSuite.run(plan) { step in
+            let line = String(format: "[%2d/%d %5.1f s] ", step.number, step.total, monotonicSeconds() - started) + step.description
+            if interactive { Terminal.status(line) } else { Terminal.err(line) }
         }
+        Terminal.endProgress()
 
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            Terminal.out(String(decoding: try encoder.encode(report), as: UTF8.self))
-        } else {
-            print(report)
+        if let folder = self.report {
+            try write(report, to: folder)
         }
-        let failed = report.dispatch.contains { $0.failures > 0 } || report.startup.contains { $0.failures > 0 }
-            || report.cpu.map { !$0.resultsMatch } == true
-        if failed {
-            Terminal.err("some results were wrong: see the failures column")
+        if json {
+            Terminal.out(String(decoding: try report.json(), as: UTF8.self))
+        } else {
+            Terminal.out(TerminalReport.render(report))
+        }
+        if report.hasFailures {
+            Terminal.err("Some items failed or gave wrong results: see the failures column.")
             throw ExitCode(1)
         }
     }
 
-    private func print(_ report: Report) {
-        Terminal.out("Trenza engines on \(report.cores) cores, width \(report.width)")
-        if !report.startup.isEmpty {
-            Terminal.out("\nStart-up (pool creation to first result)")
-            for m in report.startup {
-                Terminal.out("  \(m.engine.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(format: "%9.2f ms", m.seconds * 1000))")
+    private func write(_ report: BenchReport, to folder: String) throws {
+        let files: [(String, [UInt8])] = [
+            ("report.json", Array(try report.json()) + [UInt8(ascii: "\n")]),
+            ("report.md", Array(MarkdownReport.render(report).utf8)),
+            ("report.html", Array(HTMLReport.render(report).utf8)),
+        ]
+        for (name, bytes) in files {
+            let path = URL(fileURLWithPath: folder).appendingPathComponent(name).path
+            do {
+                try AtomicFile.write(bytes, to: path)
+            } catch {
+                Terminal.err("cannot write \(path): \(error)")
+                throw ExitCode(1)
             }
         }
-        if !report.dispatch.isEmpty {
-            Terminal.out("\nDispatch of tiny jobs (x → x²), warm pools")
-            Terminal.out("  engine     chunk      items    seconds        items/s  failures")
-            for m in report.dispatch {
-                Terminal.out("  \(m.engine.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(format: "%5d %10d %10.3f %14.0f %9d", m.chunkSize, m.items, m.seconds, m.itemsPerSecond, m.failures))")
-            }
-        }
-        if let cpu = report.cpu {
-            Terminal.out("\nCPU-bound: tarea_intensiva over \(cpu.numbers), \(cpu.steps) steps each (best of \(repeats))")
-            Terminal.out("  sequential  \(String(format: "%8.3f s", cpu.sequentialSeconds))")
-            for m in cpu.engines {
-                Terminal.out("  \(m.engine.padding(toLength: 10, withPad: " ", startingAt: 0))  \(String(format: "%8.3f s   speed-up %.2f×", m.seconds, cpu.sequentialSeconds / m.seconds))")
-            }
-            Terminal.out("  results \(cpu.resultsMatch ? "match the closed form on every engine" : "DO NOT MATCH")")
-        }
+        Terminal.err("Report written to \(folder)/report.html (and report.json, report.md).")
     }
 }

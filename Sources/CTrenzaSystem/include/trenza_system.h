@@ -5,6 +5,7 @@
 /// spawned child can inherit them (glibc hides pipe2 from Swift without _GNU_SOURCE).
 int trenza_pipe_cloexec(int fds[2]);
 
+#include <stddef.h>
 #include <stdint.h>
 
 /// Atomically adds `value` to the 64-bit integer at `address` (which may live in memory shared
@@ -23,5 +24,11 @@ int trenza_thread_name(char *buffer, int size);
 /// Tells glibc's malloc to keep freed blocks up to 256 MiB in the heap rather than unmapping
 /// them (see MemoryTuning.keepLargeBuffers in Swift).
 void trenza_keep_large_buffers(void);
+
+/// Returns the heap's free pages to the kernel (malloc_trim), whatever the trim threshold.
+void trenza_release_free_memory(void);
+
+/// Bytes malloc has handed out and not had back, in every arena (mallinfo2: uordblks + hblkhd).
+size_t trenza_heap_bytes_in_use(void);
 
 #endif

@@ -1,0 +1,212 @@
+import Foundation
+
+/// Everything one `trenza bench` run measured, with the machine it ran on: what the terminal
+/// table, `report.json`, `report.md` and `report.html` are written from.
+///
+/// The advice is not stored: it is derived from the figures whenever it is needed (see
+/// ``BenchAdvice``), so a report edited or decoded from JSON never carries stale conclusions.
+/// `report.json` still lists it, for readers that do not run Trenza.
+public struct BenchReport: Codable, Sendable, Equatable {
+    /// Bumped when a field changes meaning, so that readers of old files can tell.
+    public static let currentFormat = 1
+
+    public var format: Int
+    public var machine: MachineInfo
+    /// `"quick"` or `"full"`: which plan produced the figures.
+    public var mode: String
+    /// Wall time of the whole run, set-up included.
+    public var totalSeconds: Double
+    public var sections: [BenchSection]
+
+    public init(format: Int = BenchReport.currentFormat, machine: MachineInfo, mode: String, totalSeconds: Double, sections: [BenchSection]) {
+        self.format = format
+        self.machine = machine
+        self.mode = mode
+        self.totalSeconds = totalSeconds
+        self.sections = sections
+    }
+
+    /// True when any item of any measured batch failed or gave a wrong result.
+    public var hasFailures: Bool { sections.contains { section in section.rows.contains { $0.failures > 0 } } }
+
+    public var advice: [BenchAdvice] { BenchAdvice.derive(from: self) }
+
+    private enum CodingKeys: String, CodingKey {
+        case format, machine, mode, totalSeconds, sections, advice
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        format = try container.decode(Int.self, forKey: .format)
+        machine = try container.decode(MachineInfo.self, forKey: .machine)
+        mode = try container.decode(String.self, forKey: .mode)
+        totalSeconds = try container.decode(Double.self, forKey: .totalSeconds)
+        sections = try container.decode([BenchSection].self, forKey: .sections)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(format, forKey: .format)
+        try container.encode(machine, forKey: .machine)
+        try container.encode(mode, forKey: .mode)
+        try container.encode(totalSeconds, forKey: .totalSeconds)
+        try container.encode(sections, forKey: .sections)
+        try container.encode(advice, forKey: .advice)
+    }
+
+    /// The report as pretty-printed JSON with sorted keys (stable, diff-friendly).
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+
+    public static func decode(json: Data) throws -> BenchReport {
+        try JSONDecoder().decode(BenchReport.self, from: json)
+    }
+}
+
+/// One table and one pair of charts: a workload (or one part of it) measured on every engine.
+public struct BenchSection: Codable, Sendable, Equatable {
+    /// What kind of work the section measures; the advice reads sections by their nature, so a
+    /// new workload of a known nature (an I/O download batch, say) is advised on without changes.
+    public enum Nature: String, Codable, Sendable, CaseIterable {
+        /// Computation: more lanes than cores cannot help.
+        case cpuBound = "cpu-bound"
+        /// Waiting (sleep, network): lanes are cheap or expensive depending on the engine.
+        case ioBound = "io-bound"
+        /// Time from nothing to a first result.
+        case startup
+        /// Cost of handing tiny items to an engine and getting them back.
+        case dispatch
+    }
+
+    /// What the rows vary along, and so the x axis of the line chart.
+    public enum Sweep: String, Codable, Sendable {
+        /// Rows differ in width (lanes); every row does the same items.
+        case width
+        /// Rows differ in how many items run at once (concurrent waiters).
+        case items
+    }
+
+    /// A stable identifier (`"cpu"`, `"overhead.dispatch"`), used for anchors and by tests.
+    public var id: String
+    /// The `--only` name the section came from.
+    public var workload: String
+    public var title: String
+    /// One sentence: what exactly was measured.
+    public var summary: String
+    public var nature: Nature
+    public var sweep: Sweep
+    /// What one item is called: "tasks", "images", "waiters".
+    public var unit: String
+    /// The same items one after another on the calling thread, when that makes sense.
+    public var sequentialSeconds: Double?
+    /// The shortest wall time any engine could reach (a waiter's sleep), when known.
+    public var idealSeconds: Double?
+    public var rows: [BenchRow]
+    /// Caveats a reader needs (caps, skipped combinations), in plain sentences.
+    public var notes: [String]
+
+    public init(id: String, workload: String, title: String, summary: String, nature: Nature, sweep: Sweep = .width,
+                unit: String, sequentialSeconds: Double? = nil, idealSeconds: Double? = nil, rows: [BenchRow] = [], notes: [String] = []) {
+        self.id = id
+        self.workload = workload
+        self.title = title
+        self.summary = summary
+        self.nature = nature
+        self.sweep = sweep
+        self.unit = unit
+        self.sequentialSeconds = sequentialSeconds
+        self.idealSeconds = idealSeconds
+        self.rows = rows
+        self.notes = notes
+    }
+
+    /// How many times faster than sequential `row` ran, when a sequential time was measured.
+    public func speedUp(_ row: BenchRow) -> Double? {
+        guard let sequentialSeconds, row.seconds > 0 else { return nil }
+        return sequentialSeconds / row.seconds
+    }
+
+    /// The row with the highest throughput among those without failures: each engine at its
+    /// best width (or, sweeping concurrency, at the largest count it reached).
+    public var winner: BenchRow? {
+        rows.filter { $0.failures == 0 && $0.seconds > 0 }.max { $0.throughput < $1.throughput }
+    }
+
+    /// Each series' best row (most throughput), in the order the series first appear.
+    public var bestPerSeries: [BenchRow] {
+        var best: [String: BenchRow] = [:]
+        for row in rows where row.failures == 0 && row.seconds > 0 {
+            if let current = best[row.series], current.throughput >= row.throughput { continue }
+            best[row.series] = row
+        }
+        return series.compactMap { best[$0] }
+    }
+
+    /// Series labels (engine and variant) in the order they first appear.
+    public var series: [String] {
+        var seen: [String] = []
+        for row in rows where !seen.contains(row.series) { seen.append(row.series) }
+        return seen
+    }
+
+    /// The value the line chart and the sweep are indexed by.
+    public func sweepValue(_ row: BenchRow) -> Int { sweep == .width ? row.width : row.items }
+
+    /// The distinct sweep values, ascending.
+    public var sweepValues: [Int] { Array(Set(rows.map(sweepValue))).sorted() }
+}
+
+/// One timed batch: an engine at one width over some items.
+public struct BenchRow: Codable, Sendable, Equatable {
+    /// `threads`, `processes` or `async`.
+    public var engine: String
+    /// What sets this row apart from the engine's plain run ("chunks of 10000"); `nil` for none.
+    public var variant: String?
+    /// Lanes: threads, worker processes or tasks in flight.
+    public var width: Int
+    public var items: Int
+    public var seconds: Double
+    /// Resident memory of the process and its worker processes before the batch started.
+    public var baselineMemoryBytes: Int?
+    /// The most resident memory (process plus workers) seen while the batch ran.
+    public var peakMemoryBytes: Int?
+    /// How far this process's heap in use grew during the batch: growth that reused freed pages,
+    /// which resident memory does not show.
+    public var heapGrowthBytes: Int?
+    /// Items that failed or gave a wrong result.
+    public var failures: Int
+
+    public init(engine: String, variant: String? = nil, width: Int, items: Int, seconds: Double,
+                baselineMemoryBytes: Int? = nil, peakMemoryBytes: Int? = nil, heapGrowthBytes: Int? = nil, failures: Int = 0) {
+        self.engine = engine
+        self.variant = variant
+        self.width = width
+        self.items = items
+        self.seconds = seconds
+        self.baselineMemoryBytes = baselineMemoryBytes
+        self.peakMemoryBytes = peakMemoryBytes
+        self.heapGrowthBytes = heapGrowthBytes
+        self.failures = failures
+    }
+
+    /// Items per second.
+    public var throughput: Double { seconds > 0 ? Double(items) / seconds : 0 }
+
+    /// The engine, with its variant in parentheses: one line of a chart.
+    public var series: String { variant.map { "\(engine) (\($0))" } ?? engine }
+
+    /// What the batch added to memory, per item: the cost of one more waiter. The larger of
+    /// resident growth (which sees thread stacks and worker processes) and heap growth (which sees
+    /// reused pages).
+    public var memoryPerItemBytes: Double? {
+        guard let peakMemoryBytes, let baselineMemoryBytes, items > 0 else { return nil }
+        let growth = max(peakMemoryBytes - baselineMemoryBytes, heapGrowthBytes ?? 0, 0)
+        return Double(growth) / Double(items)
+    }
+
+    /// Wall time divided by items.
+    public var secondsPerItem: Double { items > 0 ? seconds / Double(items) : 0 }
+}

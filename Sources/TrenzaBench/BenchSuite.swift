@@ -1,0 +1,296 @@
+import Foundation
+import Synchronization
+import Trenza
+import TrenzaImaging
+import TrenzaLessons
+
+/// One timed run about to start: for a progress display.
+public struct BenchStep: Sendable, Equatable {
+    /// 1-based.
+    public var number: Int
+    public var total: Int
+    public var description: String
+}
+
+/// Runs a ``BenchPlan``'s workloads on every engine and collects a ``BenchReport``.
+///
+/// Every batch is checked: an item that fails or returns a wrong result is counted in its row's
+/// `failures`, never silently timed. Generated inputs live in a temporary folder that is removed
+/// before returning.
+public enum BenchSuite {
+    public static func run(_ plan: BenchPlan, onStep: @escaping @Sendable (BenchStep) -> Void = { _ in }) async throws -> BenchReport {
+        let machine = MachineInfo.current()
+        let started = monotonicSeconds()
+        let steps = StepCounter(total: plan.stepCount, onStep: onStep)
+        var sections: [BenchSection] = []
+        for workload in BenchWorkload.allCases where plan.workloads.contains(workload) {
+            switch workload {
+            case .overhead:
+                sections.append(await startup(plan, steps))
+                sections.append(try await dispatch(plan, steps))
+            case .cpu:
+                sections.append(await cpu(plan, steps))
+            case .images:
+                sections.append(try await images(plan, steps))
+            case .io:
+                sections.append(try await DownloadWorkload.run(plan, steps))
+            case .concurrency:
+                sections.append(await concurrency(plan, steps))
+            }
+        }
+        return BenchReport(machine: machine, mode: plan.mode, totalSeconds: monotonicSeconds() - started, sections: sections)
+    }
+
+    // MARK: - Overhead
+
+    static func startup(_ plan: BenchPlan, _ steps: StepCounter) async -> BenchSection {
+        var section = BenchSection(
+            id: "overhead.startup", workload: BenchWorkload.overhead.rawValue, title: "Overhead: start-up",
+            summary: "From nothing to the first results: a pool of \(plan.startupWidth) lanes is created and runs one tiny item (x → x²) per lane.",
+            nature: .startup, unit: "items")
+        for engine in Engine.allCases {
+            steps.next("start-up: \(engine), width \(plan.startupWidth)")
+            let inputs = Array(0..<plan.startupWidth)
+            let runner = Runner(engine: engine, width: plan.startupWidth, options: .init(workerExecutable: plan.workerExecutable))
+            let (outcomes, seconds, memory) = await timed(engine) { await runner.map(SquareJob(), inputs) }
+            section.rows.append(row(engine, width: plan.startupWidth, items: inputs.count, seconds: seconds, memory: memory,
+                                    failures: wrong(outcomes, inputs.map { $0 * $0 })))
+        }
+        return section
+    }
+
+    static func dispatch(_ plan: BenchPlan, _ steps: StepCounter) async throws -> BenchSection {
+        var section = BenchSection(
+            id: "overhead.dispatch", workload: BenchWorkload.overhead.rawValue, title: "Overhead: dispatch of tiny items",
+            summary: "\(BenchFormat.grouped(plan.dispatchItems)) tiny items (x → x²) through a pool started and warmed before the clock starts: the cost of handing work to an engine and getting it back.",
+            nature: .dispatch, unit: "items")
+        let inputs = Array(0..<plan.dispatchItems)
+        let expected = inputs.map { $0 * $0 }
+        for width in plan.widths {
+            for engine in Engine.allCases {
+                steps.next("dispatch: \(engine), width \(width), \(BenchFormat.grouped(inputs.count)) items")
+                let (outcomes, seconds, memory) = try await warmDispatch(engine, width: width, inputs: inputs, chunkSize: 1, plan: plan)
+                section.rows.append(row(engine, width: width, items: inputs.count, seconds: seconds, memory: memory, failures: wrong(outcomes, expected)))
+            }
+            steps.next("dispatch: processes in chunks of \(BenchFormat.grouped(plan.chunkSize)), width \(width)")
+            let (outcomes, seconds, memory) = try await warmDispatch(.processes, width: width, inputs: inputs, chunkSize: plan.chunkSize, plan: plan)
+            section.rows.append(row(.processes, variant: "chunks of \(BenchFormat.grouped(plan.chunkSize))", width: width, items: inputs.count,
+                                    seconds: seconds, memory: memory, failures: wrong(outcomes, expected)))
+        }
+        section.notes.append("Start-up is measured apart (above); here pools already run and have served a first batch.")
+        return section
+    }
+
+    /// Times `inputs` through a pool that exists and has already served a batch.
+    private static func warmDispatch(_ engine: Engine, width: Int, inputs: [Int], chunkSize: Int,
+                                     plan: BenchPlan) async throws -> ([Outcome<Int>], Double, MemorySampler.Figures) {
+        switch engine {
+        case .threads:
+            let pool = ThreadPool(width: width)
+            defer { pool.shutdown() }
+            _ = await pool.map(SquareJob(), Array(0..<min(1_000, inputs.count)))
+            return await timed(engine) { await pool.map(SquareJob(), inputs) }
+        case .processes:
+            let pool = try ProcessPool(width: width, executable: plan.workerExecutable)
+            defer { pool.shutdown() }
+            _ = await pool.map(SquareJob(), Array(0..<(width * 10)))
+            return await timed(engine) { await pool.map(SquareJob(), inputs, chunkSize: chunkSize) }
+        case .async:
+            // Structured concurrency has no pool to warm: its threads are the cooperative pool's.
+            let runner = Runner(engine: .async, width: width)
+            _ = await runner.map(SquareJob(), Array(0..<min(1_000, inputs.count)))
+            return await timed(engine) { await runner.map(SquareJob(), inputs) }
+        }
+    }
+
+    // MARK: - CPU-bound
+
+    static func cpu(_ plan: BenchPlan, _ steps: StepCounter) async -> BenchSection {
+        let inputs = plan.cpuNumbers.map { TareaIntensivaJob.Input(numero: $0, steps: plan.cpuSteps) }
+        let expected = plan.cpuNumbers.map { tareaIntensivaExpected($0, steps: plan.cpuSteps) }
+        steps.next("cpu: sequential, \(inputs.count) tasks of \(BenchFormat.grouped(plan.cpuSteps)) steps")
+        var sequential = Double.infinity
+        var sequentialFailures = 0
+        for _ in 0..<plan.repeats {
+            let start = monotonicSeconds()
+            let results = inputs.map { TareaIntensivaJob().run($0) }
+            sequential = min(sequential, monotonicSeconds() - start)
+            sequentialFailures = max(sequentialFailures, zip(results, expected).filter { $0 != $1 }.count)
+        }
+        var section = BenchSection(
+            id: "cpu", workload: BenchWorkload.cpu.rawValue, title: "CPU-bound: the tutorial's tarea_intensiva (§3.1)",
+            summary: "tarea_intensiva(n) for n in \(plan.cpuNumbers.map(String.init).joined(separator: ", ")), \(BenchFormat.grouped(plan.cpuSteps)) loop steps each, every result checked against the closed form; best of \(plan.repeats).",
+            nature: .cpuBound, unit: "tasks", sequentialSeconds: sequential)
+        if sequentialFailures > 0 {
+            section.notes.append("The sequential run computed \(sequentialFailures) wrong results.")
+        }
+        for width in plan.widths {
+            for engine in Engine.allCases {
+                steps.next("cpu: \(engine), width \(width)")
+                let runner = Runner(engine: engine, width: width, options: .init(workerExecutable: plan.workerExecutable))
+                section.rows.append(await best(of: plan.repeats) {
+                    let (outcomes, seconds, memory) = await timed(engine) { await runner.map(TareaIntensivaJob(), inputs) }
+                    return row(engine, width: width, items: inputs.count, seconds: seconds, memory: memory, failures: wrong(outcomes, expected))
+                })
+            }
+        }
+        return section
+    }
+
+    // MARK: - Images
+
+    static func images(_ plan: BenchPlan, _ steps: StepCounter) async throws -> BenchSection {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("trenza-bench-\(getpid())-\(UInt64(monotonicSeconds() * 1e6))")
+        let inputs = folder.appendingPathComponent("in"), outputs = folder.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: outputs, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+
+        steps.next("images: generating \(plan.imageCount) photo-like \(plan.imageWidth)×\(plan.imageHeight) JPEGs")
+        var tasks: [ImageTask] = []
+        for number in 0..<plan.imageCount {
+            let image = SampleImages.generate(width: plan.imageWidth, height: plan.imageHeight, seed: UInt64(number + 1))
+            let path = inputs.appendingPathComponent(String(format: "sample_%03d.jpg", number + 1)).path
+            try AtomicFile.write(try ImageCodec.encode(image, as: .jpeg, quality: 90), to: path)
+            tasks.append(ImageTask(source: path, destinationFolder: outputs.path, filters: plan.imageFilters))
+        }
+
+        steps.next("images: sequential, \(tasks.count) images")
+        var sequential = Double.infinity
+        var sequentialFailures = 0
+        for _ in 0..<plan.repeats {
+            let start = monotonicSeconds()
+            var failures = 0
+            for task in tasks {
+                do { _ = try ImageJob().run(task) } catch { failures += 1 }
+            }
+            sequential = min(sequential, monotonicSeconds() - start)
+            sequentialFailures = max(sequentialFailures, failures)
+        }
+        let filterNames = plan.imageFilters.map(\.description).joined(separator: ", ")
+        var section = BenchSection(
+            id: "images", workload: BenchWorkload.images.rawValue, title: "CPU-bound: image filter batch (§9.2)",
+            summary: "\(tasks.count) generated \(plan.imageWidth)×\(plan.imageHeight) JPEG photographs, each decoded, filtered (\(filterNames)), encoded and written; best of \(plan.repeats).",
+            nature: .cpuBound, unit: "images", sequentialSeconds: sequential)
+        if sequentialFailures > 0 {
+            section.notes.append("\(sequentialFailures) images failed in the sequential run.")
+        }
+        for width in plan.widths {
+            for engine in Engine.allCases {
+                steps.next("images: \(engine), width \(width)")
+                let runner = Runner(engine: engine, width: width, options: .init(workerExecutable: plan.workerExecutable))
+                section.rows.append(await best(of: plan.repeats) {
+                    let (outcomes, seconds, memory) = await timed(engine) { await runner.map(ImageJob(), tasks) }
+                    return row(engine, width: width, items: tasks.count, seconds: seconds, memory: memory,
+                               failures: outcomes.filter { $0.output == nil }.count)
+                })
+            }
+        }
+        return section
+    }
+
+    // MARK: - High concurrency
+
+    static func concurrency(_ plan: BenchPlan, _ steps: StepCounter) async -> BenchSection {
+        let wait = Double(plan.waitMilliseconds) / 1000
+        var section = BenchSection(
+            id: "concurrency", workload: BenchWorkload.concurrency.rawValue, title: "I/O-bound: many concurrent waits",
+            summary: "Every waiter sleeps \(plan.waitMilliseconds) ms, all at once: a thread per waiter (Thread.sleep), a task per waiter (Task.sleep), or worker processes taking waiters in turn.",
+            nature: .ioBound, sweep: .items, unit: "waiters", idealSeconds: wait)
+        // Room for the cooperative pool, the sampler and whatever else starts meanwhile.
+        let threadMargin = 256
+        let threadRoom = ThreadHeadroom.available()
+        var threadsSkipped: [Int] = []
+        for count in plan.waiterCounts {
+            let inputs = (0..<count).map { ProbeJob.Action.sleep(milliseconds: plan.waitMilliseconds, value: $0) }
+            let expected = Array(0..<count)
+            for engine in Engine.allCases {
+                if engine == .processes && !plan.processWaiterCounts.contains(count) { continue }
+                if engine == .threads, let threadRoom, count + threadMargin > threadRoom {
+                    threadsSkipped.append(count)
+                    continue
+                }
+                let width = engine == .processes ? min(count, plan.processCap) : count
+                steps.next("concurrency: \(BenchFormat.grouped(count)) waiters on \(engine), width \(BenchFormat.grouped(width))")
+                let runner = Runner(engine: engine, width: width, options: .init(workerExecutable: plan.workerExecutable))
+                let (outcomes, seconds, memory) = await timed(engine, releaseFreeMemory: true) { await runner.map(ProbeJob(), inputs) }
+                let values = outcomes.map { $0.output?.value }
+                let failures = zip(values, expected).filter { $0 != $1 }.count
+                section.rows.append(row(engine, width: width, items: count, seconds: seconds, memory: memory, failures: failures))
+            }
+        }
+        section.notes.append("threads: one OS thread per waiter, created for the batch and joined after it; creating them is part of the time. Their stacks count as memory only where touched; kernel memory per thread is not counted.")
+        section.notes.append("processes: at most \(plan.processCap) worker processes (one per waiter would need gigabytes); each runs one waiter at a time, so N waiters take about N ÷ \(plan.processCap) rounds. Memory includes the workers.")
+        if !threadsSkipped.isEmpty, let threadRoom {
+            section.notes.append("threads were not run at \(threadsSkipped.map { BenchFormat.grouped($0) }.joined(separator: ", ")) waiters: this machine lets this process start only about \(BenchFormat.grouped(threadRoom)) more threads (ulimit -u, threads-max or the cgroup's pids.max), and a refused thread would end the run.")
+        }
+        let skipped = plan.waiterCounts.filter { !plan.processWaiterCounts.contains($0) }
+        if !skipped.isEmpty {
+            let rounds = skipped.map { Double(($0 + plan.processCap - 1) / plan.processCap) * wait }
+            section.notes.append("processes were not run at \(skipped.map { BenchFormat.grouped($0) }.joined(separator: ", ")) waiters in this \(plan.mode) run: at \(plan.processCap) workers that alone would take at least \(rounds.map(BenchFormat.seconds).joined(separator: ", ")).")
+        }
+        return section
+    }
+
+    // MARK: - Helpers
+
+    /// The fastest of `repeats` runs, the least disturbed by other load; but a run with failures
+    /// is kept over any clean one, so that a flaky engine cannot hide behind a lucky repeat.
+    private static func best(of repeats: Int, _ measure: () async -> BenchRow) async -> BenchRow {
+        var best = await measure()
+        for _ in 1..<max(1, repeats) {
+            let candidate = await measure()
+            if candidate.failures > best.failures || (candidate.failures == best.failures && candidate.seconds < best.seconds) {
+                best = candidate
+            }
+        }
+        return best
+    }
+
+    /// Runs `body`, timing it and sampling memory (worker processes included for that engine).
+    static func timed<T>(_ engine: Engine, releaseFreeMemory: Bool = false,
+                                 _ body: () async throws -> T) async rethrows -> (T, Double, MemorySampler.Figures) {
+        let sampler = MemorySampler(includeChildren: engine == .processes, releaseFreeMemory: releaseFreeMemory)
+        let start = monotonicSeconds()
+        do {
+            let value = try await body()
+            let seconds = monotonicSeconds() - start
+            return (value, seconds, sampler.stop())
+        } catch {
+            _ = sampler.stop()
+            throw error
+        }
+    }
+
+    static func row(_ engine: Engine, variant: String? = nil, width: Int, items: Int, seconds: Double,
+                            memory: MemorySampler.Figures, failures: Int) -> BenchRow {
+        BenchRow(engine: engine.rawValue, variant: variant, width: width, items: items, seconds: seconds,
+                 baselineMemoryBytes: memory.baselineBytes, peakMemoryBytes: memory.peakBytes, heapGrowthBytes: memory.heapGrowthBytes,
+                 failures: failures)
+    }
+
+    /// Items that failed or whose output differs from the expected one.
+    private static func wrong<Output: Equatable>(_ outcomes: [Outcome<Output>], _ expected: [Output]) -> Int {
+        zip(outcomes, expected).filter { $0.0.output != $0.1 }.count + abs(outcomes.count - expected.count)
+    }
+}
+
+/// Numbers the timed runs as they start.
+final class StepCounter: Sendable {
+    private let count = Mutex(0)
+    private let total: Int
+    private let onStep: @Sendable (BenchStep) -> Void
+
+    init(total: Int, onStep: @escaping @Sendable (BenchStep) -> Void) {
+        self.total = total
+        self.onStep = onStep
+    }
+
+    func next(_ description: String) {
+        let number = count.withLock { value -> Int in
+            value += 1
+            return value
+        }
+        onStep(BenchStep(number: number, total: max(total, number), description: description))
+    }
+}
