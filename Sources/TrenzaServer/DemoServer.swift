@@ -125,8 +125,8 @@ public enum DemoServer {
     /// - Parameters:
     ///   - router: The router to serve; ``makeRouter(_:)`` for this configuration when `nil`
     ///     (which throws when the configuration's folder is missing).
-    ///   - logger: Where requests are logged; a `trenza.server` logger at the configuration's
-    ///     level when `nil`.
+    ///   - logger: Where requests are logged; when `nil`, a `trenza.server` logger at the
+    ///     configuration's level writing to standard error through ``BufferedLogHandler``.
     ///   - onListening: Called once the socket is bound, with the real address.
     public static func makeApplication(
         _ configuration: Configuration,
@@ -172,7 +172,7 @@ public enum DemoServer {
     }
 
     private static func defaultLogger(_ configuration: Configuration) -> Logger {
-        var logger = Logger(label: "trenza.server")
+        var logger = Logger(label: "trenza.server") { BufferedLogHandler(label: $0) }
         logger.logLevel = configuration.logLevel
         return logger
     }

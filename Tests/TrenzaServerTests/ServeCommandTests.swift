@@ -51,6 +51,24 @@ struct ServeCommandTests {
         #expect(server.standardOutput.hasSuffix("Stopped.\n"))
     }
 
+    @Test("Each request is a log line on stderr, in swift-log's stream format, and the last ones are written before exit")
+    func requestLog() async throws {
+        let server = try TrenzaProcess(["serve", "--port", "0"])
+        let port = try #require(await server.listeningPort(), "no URL printed; stderr: \(server.standardError)")
+        for path in ["/health", "/no-such-route", "/status/418"] {
+            _ = try await onOwnThread { try RawHTTP.get(port: port, path: path) }
+        }
+        server.signal(SIGTERM)
+        #expect(try await server.exitStatus() == 0, "stderr: \(server.standardError)")
+        let lines = server.standardError.split(separator: "\n").map(String.init)
+        for (path, status) in [("/health", 200), ("/no-such-route", 404), ("/status/418", 418)] {
+            let line = lines.first { $0.hasSuffix("] GET \(path) \(status) " + ($0.split(separator: " ").dropLast().last ?? "") + " s") }
+            let logged = try #require(line, "no line for \(path) in:\n\(server.standardError)")
+            #expect(logged.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} info trenza\.server: .*http\.status=\d+ \[TrenzaServer\] GET \S+ \d+ \d+\.\d{4} s/) != nil, "\(logged)")
+            #expect(logged.contains("http.method=GET") && logged.contains("http.path=\(path)") && logged.contains("http.status=\(status)"))
+        }
+    }
+
     @Test("--shutdown-timeout bounds the wait: a request longer than it is cut off and trenza still exits 0")
     func shutdownTimeout() async throws {
         // Seed 7 at time scale 1: the first /lento waits 2.78 s, far beyond the 0.2 s allowed.
