@@ -41,7 +41,8 @@ let package = Package(
         ),
         .target(
             name: "TrenzaLessons",
-            dependencies: ["Trenza", .product(name: "Logging", package: "swift-log")]
+            // The download lessons run TrenzaFetch's job against a TrenzaServer of their own.
+            dependencies: ["Trenza", "TrenzaFetch", "TrenzaServer", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "TrenzaServer",
