@@ -158,6 +158,15 @@ struct Download {
         let part: PartFile
         switch decision {
         case .alreadyComplete:
+            // An earlier run wrote these bytes and may have been killed before it flushed them:
+            // on disk before the rename, like every other file.
+            do {
+                try await clients.sync(path: partPath)
+            } catch let error as LocalFileError {
+                throw AttemptFailure(message: error.description, status: status, retryable: false, retryAfter: nil, keptBytes: true)
+            } catch {
+                throw AttemptFailure(message: "cancelled", status: status, retryable: false, retryAfter: nil, keptBytes: true)
+            }
             try await verifyAndFinish(status: status, finalPath: finalPath)
             return AttemptOutcome(path: finalPath, bytes: partSize, status: status, resumed: true)
         case .discardAndRetry:

@@ -53,6 +53,18 @@ public final class FetchClients: Sendable {
         if code != 0 { throw LocalFileError(path: part.path, operation: "flush", code: code) }
     }
 
+    /// Flushes the file at `path` (one this process did not write, such as a part file an
+    /// earlier run completed) on the blocking-I/O threads.
+    func sync(path: String) async throws {
+        let code = try await blockingIO.runIfActive {
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { return errno }
+            defer { close(descriptor) }
+            return fsync(descriptor) == 0 ? 0 : errno
+        }
+        if code != 0 { throw LocalFileError(path: path, operation: "flush", code: code) }
+    }
+
     /// Flushes `folder` itself, which makes the renames into it durable; the reason when it
     /// could not.
     public func syncFolder(_ folder: String) async -> String? {

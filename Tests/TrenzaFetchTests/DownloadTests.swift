@@ -125,6 +125,23 @@ import TrenzaServer
         }
     }
 
+    /// A part file that already holds every byte (a run killed between the last byte and the
+    /// rename): the server answers the range with 416, and the part is flushed and renamed.
+    @Test func aPartFileAlreadyWholeIsFinishedWithoutDownloadingAgain() async throws {
+        let folder = try temporaryFolder()
+        let whole = sampleBytes(50_000, seed: 4)
+        try await withServer { base in
+            let url = "\(base)/bytes/50000?seed=4"
+            let part = folder + "/" + FileNaming.automaticName(for: url).partName
+            try Data(whole).write(to: URL(fileURLWithPath: part))
+            #expect(setValidator("\"bytes-50000-4\"", on: part))
+            let results = try await fetch([.init(url: url)], into: folder, engine: .async)
+            #expect(results[0].disposition == .resumed && results[0].status == 416 && results[0].bytes == 50_000)
+            #expect(sameBytes(results[0].path, whole))
+            #expect(!FileManager.default.fileExists(atPath: part))
+        }
+    }
+
     /// With the folder flushed once after the batch, every file is still whole under its final
     /// name and no part file is left; the batch's folder flush reports a folder it cannot open.
     @Test(arguments: Engine.allCases)
