@@ -41,7 +41,8 @@ let package = Package(
         ),
         .target(
             name: "TrenzaLessons",
-            dependencies: ["Trenza", .product(name: "Logging", package: "swift-log")]
+            // The download lessons run TrenzaFetch's job against a TrenzaServer of their own.
+            dependencies: ["Trenza", "TrenzaFetch", "TrenzaServer", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "TrenzaServer",
@@ -67,6 +68,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),

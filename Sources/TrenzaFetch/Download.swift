@@ -24,7 +24,7 @@ struct Download {
         self.clients = clients
         self.onBytes = onBytes
         var name = item.name
-        if Self.heldByAnotherURL(name, folder: item.folder, url: item.request.url) {
+        if item.mayFindEarlierFiles, Self.heldByAnotherURL(name, folder: item.folder, url: item.request.url) {
             name.stem = FileNaming.fit(name.stem, reserving: 9) + "-" + FileNaming.urlHash(item.request.url)
         }
         self.name = name
@@ -56,7 +56,7 @@ struct Download {
                                  status: nil, attempts: 0, seconds: 0, disposition: .failed, error: nil)
         if settings.force {
             unlink(partPath)
-        } else if let complete = existingCompleteFile() {
+        } else if item.mayFindEarlierFiles, let complete = existingCompleteFile() {
             result.path = complete.path
             result.bytes = complete.size
             result.disposition = .skipped
@@ -158,7 +158,16 @@ struct Download {
         let part: PartFile
         switch decision {
         case .alreadyComplete:
-            try verifyAndFinish(status: status, finalPath: finalPath)
+            // An earlier run wrote these bytes and may have been killed before it flushed them:
+            // on disk before the rename, like every other file.
+            do {
+                try await clients.sync(path: partPath)
+            } catch let error as LocalFileError {
+                throw AttemptFailure(message: error.description, status: status, retryable: false, retryAfter: nil, keptBytes: true)
+            } catch {
+                throw AttemptFailure(message: "cancelled", status: status, retryable: false, retryAfter: nil, keptBytes: true)
+            }
+            try await verifyAndFinish(status: status, finalPath: finalPath)
             return AttemptOutcome(path: finalPath, bytes: partSize, status: status, resumed: true)
         case .discardAndRetry:
             unlink(partPath)
@@ -193,16 +202,21 @@ struct Download {
                 throw AttemptFailure(message: "the body ended after \(received) of \(expectedLength) bytes", status: status,
                                      retryable: true, retryAfter: nil, keptBytes: true)
             }
-            try part.sync()
+            // On the blocking-I/O threads: an fsync sleeps until the disk answers, and on the
+            // cooperative pool (one thread per core) that sleep would hold back every other
+            // download's responses and bytes.
+            try await clients.sync(part)
         } catch let error as LocalFileError {
             throw AttemptFailure(message: error.description, status: status, retryable: false, retryAfter: nil, keptBytes: startOffset > 0)
+        } catch is CancellationError {
+            throw AttemptFailure(message: "cancelled", status: status, retryable: false, retryAfter: nil, keptBytes: true)
         }
-        try verifyAndFinish(status: status, finalPath: finalPath)
+        try await verifyAndFinish(status: status, finalPath: finalPath)
         return AttemptOutcome(path: finalPath, bytes: startOffset + received, status: status, resumed: startOffset > 0)
     }
 
     /// Checks the complete part file against the list's checksum, then gives it its final name.
-    private func verifyAndFinish(status: Int, finalPath: String) throws {
+    private func verifyAndFinish(status: Int, finalPath: String) async throws {
         if let expected = item.request.sha256 {
             let actual: String
             do {
@@ -221,6 +235,9 @@ struct Download {
         } catch {
             throw AttemptFailure(message: "\(error)", status: status, retryable: false, retryAfter: nil, keptBytes: true)
         }
+        // The rename is done and the file complete: a failed folder flush only leaves the
+        // rename less durable, as it always was (best effort).
+        if !settings.syncFolderAfterBatch { _ = await clients.syncFolder(item.folder) }
     }
 
     /// A strong `ETag`, else `Last-Modified`: what `If-Range` accepts (weak ETags are not allowed there).
@@ -229,15 +246,10 @@ struct Download {
         return headers.first(name: "Last-Modified")
     }
 
-    /// Renames the complete part file to its final name and makes the rename itself durable.
+    /// Renames the complete part file to its final name.
     private func finish(partAt part: String, into final: String) throws(LocalFileError) {
         PartFile.removeValidator(at: part)
         guard rename(part, final) == 0 else { throw LocalFileError(path: final, operation: "rename the finished download to", code: errno) }
-        let directory = open(item.folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 {
-            fsync(directory)
-            Glibc.close(directory)
-        }
     }
 }
 
@@ -335,6 +347,6 @@ public enum FileChecksum {
             if count == 0 { break }
             chunk.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return FileNaming.hex(hasher.finalize())
     }
 }

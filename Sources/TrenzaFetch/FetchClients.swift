@@ -1,6 +1,11 @@
 import AsyncHTTPClient
 import NIOCore
+import NIOPosix
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The HTTP clients and per-host limits one process shares between all its downloads.
 ///
@@ -17,8 +22,78 @@ public final class FetchClients: Sendable {
 
     private let clients = Mutex<[ClientKey: HTTPClient]>([:])
     private let limiters = Mutex<[String: HostLimiter]>([:])
+    private let blockingPool = Mutex<NIOThreadPool?>(nil)
 
-    public init() {}
+    /// Threads for the flushes to disk. An fsync sleeps in the kernel until the disk has the
+    /// bytes; with many in flight the disk gets them together instead of one or two at a time,
+    /// and the sleepers hold no CPU.
+    private let blockingThreads: Int
+
+    /// - Parameter blockingThreads: how many flushes may wait on the disk at once: 16 (100 files
+    ///   of 200 KB flushed here in ~25 ms from 16 threads, ~300 ms from one); a worker process,
+    ///   which downloads one item at a time, needs one.
+    public init(blockingThreads: Int = 16) {
+        self.blockingThreads = max(1, blockingThreads)
+    }
+
+    /// The blocking-I/O threads, started on first use.
+    private var blockingIO: NIOThreadPool {
+        blockingPool.withLock { pool in
+            if let pool { return pool }
+            let started = NIOThreadPool(numberOfThreads: blockingThreads)
+            started.start()
+            pool = started
+            return started
+        }
+    }
+
+    /// Flushes `part` to disk on the blocking-I/O threads, so that the cooperative pool keeps
+    /// serving the other downloads meanwhile.
+    ///
+    /// Throws ``LocalFileError`` when the flush fails and `CancellationError` when the task is
+    /// cancelled before the flush ran (the file is then not known to be on disk).
+    func sync(_ part: PartFile) async throws {
+        let descriptor = part.fileDescriptor
+        let code = try await blockingIO.runIfActive { fsync(descriptor) == 0 ? 0 : errno }
+        if code != 0 { throw LocalFileError(path: part.path, operation: "flush", code: code) }
+    }
+
+    /// Flushes the file at `path` (one this process did not write, such as a part file an
+    /// earlier run completed) on the blocking-I/O threads.
+    func sync(path: String) async throws {
+        let code = try await blockingIO.runIfActive {
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { return errno }
+            defer { close(descriptor) }
+            return fsync(descriptor) == 0 ? 0 : errno
+        }
+        if code != 0 { throw LocalFileError(path: path, operation: "flush", code: code) }
+    }
+
+    /// Flushes `folder` itself, which makes the renames into it durable; the reason when it
+    /// could not.
+    public func syncFolder(_ folder: String) async -> String? {
+        do {
+            return try await blockingIO.runIfActive {
+                let directory = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                guard directory >= 0 else { return "cannot open the folder \(folder): \(String(cString: strerror(errno)))" }
+                defer { close(directory) }
+                return fsync(directory) == 0 ? nil : "cannot flush the folder \(folder): \(String(cString: strerror(errno)))"
+            }
+        } catch {
+            return "cannot flush the folder \(folder): \(error)"
+        }
+    }
+
+    /// Flushes the folders of a batch planned with ``FetchSettings/syncFolderAfterBatch``, once
+    /// each, after all its downloads: the reasons for the folders that could not be flushed.
+    public func syncFolders(_ items: [FetchItem]) async -> [String] {
+        var problems: [String] = []
+        for folder in Set(items.filter(\.settings.syncFolderAfterBatch).map(\.folder)).sorted() {
+            if let problem = await syncFolder(folder) { problems.append(problem) }
+        }
+        return problems
+    }
 
     func client(for settings: FetchSettings) -> HTTPClient {
         let key = ClientKey(connectTimeout: settings.connectTimeout, readTimeout: settings.readTimeout,
@@ -55,13 +130,18 @@ public final class FetchClients: Sendable {
         }
     }
 
-    /// Closes every client's connections.
+    /// Closes every client's connections and stops the blocking-I/O threads.
     public func shutdown() async {
         let all = clients.withLock { clients in
             defer { clients.removeAll() }
             return Array(clients.values)
         }
         for client in all { try? await client.shutdown() }
+        let pool = blockingPool.withLock { pool in
+            defer { pool = nil }
+            return pool
+        }
+        try? await pool?.shutdownGracefully()
     }
 }
 

@@ -16,9 +16,16 @@ public struct FetchSettings: Codable, Sendable, Hashable {
     public var perHost: Int?
     /// Connections the HTTP client may keep open to one host: the batch's width.
     public var connectionsPerHost: Int
+    /// The caller makes the renames durable itself, with one ``FetchClients/syncFolders(_:)``
+    /// after the batch, instead of each download flushing its folder after its rename. Each file
+    /// is flushed before its rename either way, so no file is ever incomplete under its final
+    /// name; what waits for the batch's end is only the durability of the renames (a power cut
+    /// before it can leave a complete file under its `.part` name, which a re-run downloads again).
+    public var syncFolderAfterBatch: Bool
 
     public init(retry: RetryPolicy = RetryPolicy(), connectTimeout: Double = 10, readTimeout: Double = 30,
-                maximumRedirects: Int = 10, force: Bool = false, perHost: Int? = nil, connectionsPerHost: Int = 8) {
+                maximumRedirects: Int = 10, force: Bool = false, perHost: Int? = nil, connectionsPerHost: Int = 8,
+                syncFolderAfterBatch: Bool = false) {
         self.retry = retry
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
@@ -26,6 +33,7 @@ public struct FetchSettings: Codable, Sendable, Hashable {
         self.force = force
         self.perHost = perHost
         self.connectionsPerHost = connectionsPerHost
+        self.syncFolderAfterBatch = syncFolderAfterBatch
     }
 }
 
@@ -37,21 +45,33 @@ public struct FetchItem: Codable, Sendable {
     public var folder: String
     public var name: PlannedName
     public var settings: FetchSettings
+    /// False when the folder held no file with this item's stem as the batch began: there is
+    /// then no earlier run's file or part file to skip, resume or keep apart from, and the
+    /// download need not look for each name it could have had.
+    public var mayFindEarlierFiles: Bool
 
-    public init(index: Int, request: DownloadRequest, folder: String, name: PlannedName, settings: FetchSettings) {
+    public init(index: Int, request: DownloadRequest, folder: String, name: PlannedName, settings: FetchSettings,
+                mayFindEarlierFiles: Bool = true) {
         self.index = index
         self.request = request
         self.folder = folder
         self.name = name
         self.settings = settings
+        self.mayFindEarlierFiles = mayFindEarlierFiles
     }
 
     /// Plans a batch: duplicates are expected to be removed already; names come from
     /// ``FileNaming/plan(_:template:)``.
+    ///
+    /// The folder is read once here: an item whose stem no file there uses skips the search
+    /// for an earlier run's files (about thirty names per URL whose extension comes from
+    /// `Content-Type`). Stems are unique within a batch, so the batch's own files never count.
     public static func batch(_ requests: [DownloadRequest], folder: String, template: String? = nil, settings: FetchSettings) -> [FetchItem] {
         let names = FileNaming.plan(requests.map(\.url), template: template)
+        let present = FileNaming.stemsPresent(in: folder)
         return zip(requests, names).enumerated().map { index, pair in
-            FetchItem(index: index, request: pair.0, folder: folder, name: pair.1, settings: settings)
+            FetchItem(index: index, request: pair.0, folder: folder, name: pair.1, settings: settings,
+                      mayFindEarlierFiles: present.map { $0.contains(pair.1.stem) } ?? true)
         }
     }
 }

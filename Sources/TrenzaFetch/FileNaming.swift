@@ -1,6 +1,10 @@
 import Crypto
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The file name chosen for one URL before it is downloaded.
 ///
 /// When the URL does not say what kind of file it is (`/id/1/800/600`), the extension comes from
@@ -170,7 +174,50 @@ public enum FileNaming {
     /// The first `length` hex digits of the URL's SHA-256.
     public static func urlHash(_ url: String, length: Int = 8) -> String {
         let digest = SHA256.hash(data: Data(url.utf8))
-        return String(digest.map { String(format: "%02x", $0) }.joined().prefix(length))
+        return String(hex(digest).prefix(length))
+    }
+
+    /// Every stem a file in `folder` could have been named from: each entry's whole name and
+    /// each part of it before a dot (`a.b.jpg.part` gives `a`, `a.b`, `a.b.jpg` and the name).
+    /// Empty when the folder does not exist; `nil` when it cannot be read, so that callers
+    /// look for every name as if anything could be there.
+    static func stemsPresent(in folder: String) -> Set<String>? {
+        guard let directory = opendir(folder) else { return errno == ENOENT ? [] : nil }
+        defer { closedir(directory) }
+        var stems: Set<String> = []
+        while true {
+            errno = 0
+            guard let entry = readdir(directory) else {
+                // A listing cut short by an error could hide exactly the file that matters.
+                if errno != 0 { return nil }
+                break
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            stems.insert(name)
+            var prefix = Substring(name)
+            while let dot = prefix.lastIndex(of: ".") {
+                prefix = prefix[..<dot]
+                stems.insert(String(prefix))
+            }
+        }
+        return stems
+    }
+
+    /// Lower-case hex digits of `bytes`. (`String(format: "%02x")` per byte goes through
+    /// CoreFoundation's formatter: with every URL of a list clashing, as `/bytes/N?seed=S` lists
+    /// do, it was a visible part of planning a batch.)
+    static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     static func render(_ template: String, automatic: String, url: String, index: Int) -> String {

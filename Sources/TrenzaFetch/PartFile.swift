@@ -59,9 +59,8 @@ final class PartFile {
         size += buffer.readableBytes
     }
 
-    func sync() throws(LocalFileError) {
-        guard fsync(descriptor) == 0 else { throw LocalFileError(path: path, operation: "flush", code: errno) }
-    }
+    /// The open descriptor, for flushing it on another thread while this object waits.
+    var fileDescriptor: Int32 { descriptor }
 
     func close() {
         if descriptor >= 0 {

@@ -80,7 +80,7 @@ public struct LessonResult: Sendable {
 public enum Tour {
     public static let lessons: [any Lesson] = [
         ThreadsLesson(), LocksLesson(), CPUBoundLesson(), InterProcessLesson(),
-        AsyncLesson(), MatricesLesson(), LoggingLesson(), PatternsLesson(),
+        AsyncLesson(), FetchLesson(), ApproachesLesson(), MatricesLesson(), LoggingLesson(), PatternsLesson(),
     ]
 
     /// Finds a lesson by number in the tour ("3"), section ("3.1", "§3.1") or slug ("cpu").

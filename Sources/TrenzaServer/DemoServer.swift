@@ -171,6 +171,49 @@ public enum DemoServer {
         try await ServiceGroup(configuration: groupConfiguration).run()
     }
 
+    /// Runs `body` while the server listens, then shuts the server down gracefully and returns
+    /// what `body` returned: for programs that need a server of their own for a while (the
+    /// tour's download lessons), without touching the process's signal handling.
+    ///
+    /// Throws when the server cannot start, or what `body` throws (the server is shut down
+    /// either way).
+    public static func withRunning<T: Sendable>(
+        _ configuration: Configuration,
+        logger: Logger? = nil,
+        _ body: (ListeningAddress) async throws -> T
+    ) async throws -> T {
+        let logger = logger ?? defaultLogger(configuration)
+        let (addresses, addressSink) = AsyncStream<ListeningAddress>.makeStream()
+        let application = try makeApplication(configuration, logger: logger, onListening: { address in
+            addressSink.yield(address)
+            addressSink.finish()
+        })
+        var groupConfiguration = ServiceGroupConfiguration(services: [application], gracefulShutdownSignals: [], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
+        let group = ServiceGroup(configuration: groupConfiguration)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                // A server that fails to bind ends here: the waiting side then sees no address.
+                defer { addressSink.finish() }
+                try await group.run()
+            }
+            var iterator = addresses.makeAsyncIterator()
+            guard let address = await iterator.next() else {
+                try await tasks.waitForAll()
+                throw ConfigurationError(description: "the server stopped before it listened on \(configuration.host):\(configuration.port)")
+            }
+            let outcome: Result<T, any Error>
+            do {
+                outcome = .success(try await body(address))
+            } catch {
+                outcome = .failure(error)
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return try outcome.get()
+        }
+    }
+
     private static func defaultLogger(_ configuration: Configuration) -> Logger {
         var logger = Logger(label: "trenza.server") { BufferedLogHandler(label: $0) }
         logger.logLevel = configuration.logLevel

@@ -18,6 +18,25 @@ public enum SampleBytes {
         guard !buffer.isEmpty else { return }
         var position = offset
         var index = 0
+        // Whole blocks are stored eight bytes at a time (the byte at `i` is byte `i % 8` of the
+        // block's word, little-endian): a byte at a time, generating the bytes was nearly half
+        // of the server's CPU under the downloader benchmark.
+        if position % 8 != 0 {
+            let word = self.word(seed: seed, block: UInt64(position / 8))
+            let byteInWord = position % 8
+            let take = min(8 - byteInWord, buffer.count)
+            for k in 0..<take {
+                buffer[k] = UInt8(truncatingIfNeeded: word >> (8 * UInt64(byteInWord + k)))
+            }
+            index = take
+            position += take
+        }
+        while buffer.count - index >= 8 {
+            let word = self.word(seed: seed, block: UInt64(position / 8))
+            buffer.storeBytes(of: word.littleEndian, toByteOffset: index, as: UInt64.self)
+            index += 8
+            position += 8
+        }
         while index < buffer.count {
             let word = self.word(seed: seed, block: UInt64(position / 8))
             let byteInWord = position % 8

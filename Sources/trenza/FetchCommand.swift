@@ -168,7 +168,10 @@ struct FetchCommand: AsyncParsableCommand {
         let width = engine == .processes ? min(jobs, perHost ?? jobs) : jobs
         let settings = FetchSettings(
             retry: RetryPolicy(retries: retries, baseDelay: retryDelay), connectTimeout: connectTimeout, readTimeout: timeout,
-            maximumRedirects: maxRedirects, force: force, perHost: perHost, connectionsPerHost: max(width, perHost ?? 0))
+            maximumRedirects: maxRedirects, force: force, perHost: perHost, connectionsPerHost: max(width, perHost ?? 0),
+            // One flush of the folder after the batch instead of one per file; it comes before
+            // the results are reported, so a file reported done is durably there.
+            syncFolderAfterBatch: true)
         let items = FetchItem.batch(requests, folder: folder, template: nameTemplate, settings: settings)
         let showProgress = !json && !quiet
         let progress = Terminal.progressReporter(total: items.count, unit: "files")
@@ -190,6 +193,7 @@ struct FetchCommand: AsyncParsableCommand {
             }
         }
         if showProgress { Terminal.endProgress() }
+        for problem in await clients.syncFolders(items) { Terminal.err("warning: \(problem)") }
         let seconds = monotonicSeconds() - start
         let results = zip(items, outcomes).map { item, outcome -> FetchResult in
             switch outcome {

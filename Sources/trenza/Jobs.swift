@@ -9,8 +9,9 @@ enum Jobs {
         var registry = JobRegistry.builtIn
         registry.merge(Tour.jobs)
         registry.register(ImageJob())
-        // Each worker process gets its own HTTP clients, made on its first download.
-        registry.register(FetchJob(clients: FetchClients()))
+        // Each worker process gets its own HTTP clients, made on its first download, and one
+        // thread for its flushes: it downloads one item at a time.
+        registry.register(FetchJob(clients: FetchClients(blockingThreads: 1)))
         return registry
     }
 }

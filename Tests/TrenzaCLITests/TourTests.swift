@@ -3,7 +3,7 @@ import Testing
 
 @Suite("trenza tour, through the built binary", .serialized)
 struct TourTests {
-    static let lessons = ["threads", "locks", "cpu", "ipc", "async", "matrices", "logging", "patterns"]
+    static let lessons = ["threads", "locks", "cpu", "ipc", "async", "fetch", "compare", "matrices", "logging", "patterns"]
 
     @Test("each lesson passes at time scale 0.01", arguments: lessons)
     func lessonPasses(lesson: String) async throws {
@@ -13,7 +13,23 @@ struct TourTests {
         #expect(!result.output.contains("FAIL"))
     }
 
-    @Test("--list names all eight lessons")
+    @Test("the download lessons check every file, on every engine, against the server's bytes")
+    func downloadLessons() async throws {
+        let fetch = try await trenza(["tour", "4.2", "--time-scale", "0.01"])
+        #expect(fetch.status == 0, "\(fetch.output)\n\(fetch.error)")
+        #expect(fetch.output.contains("ok   every URL downloaded, byte-identical to the server's (both runs) — 5 of 5 downloaded, 5 byte-identical"))
+        #expect(fetch.output.contains("Sizes: [1256, 48000, 23500, 310000, 152000]"))
+
+        let compare = try await trenza(["tour", "5.1", "--time-scale", "0.01"])
+        #expect(compare.status == 0, "\(compare.output)\n\(compare.error)")
+        for engine in ["threads", "processes", "async"] {
+            #expect(compare.output.contains("ok   \(engine): all 10 files, byte-identical to the server's — 10 of 10 downloaded, 10 byte-identical"))
+        }
+        #expect(compare.output.contains("ok   the three engines wrote the same bytes"))
+        #expect(compare.output.contains("ok   a pool of 5 processes needs 2 rounds"))
+    }
+
+    @Test("--list names all ten lessons")
     func list() async throws {
         let result = try await trenza(["tour", "--list"])
         #expect(result.status == 0)

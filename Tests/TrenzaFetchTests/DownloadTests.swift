@@ -125,6 +125,52 @@ import TrenzaServer
         }
     }
 
+    /// A part file that already holds every byte (a run killed between the last byte and the
+    /// rename): the server answers the range with 416, and the part is flushed and renamed.
+    @Test func aPartFileAlreadyWholeIsFinishedWithoutDownloadingAgain() async throws {
+        let folder = try temporaryFolder()
+        let whole = sampleBytes(50_000, seed: 4)
+        try await withServer { base in
+            let url = "\(base)/bytes/50000?seed=4"
+            let part = folder + "/" + FileNaming.automaticName(for: url).partName
+            try Data(whole).write(to: URL(fileURLWithPath: part))
+            #expect(setValidator("\"bytes-50000-4\"", on: part))
+            let results = try await fetch([.init(url: url)], into: folder, engine: .async)
+            #expect(results[0].disposition == .resumed && results[0].status == 416 && results[0].bytes == 50_000)
+            #expect(sameBytes(results[0].path, whole))
+            #expect(!FileManager.default.fileExists(atPath: part))
+        }
+    }
+
+    /// With the folder flushed once after the batch, every file is still whole under its final
+    /// name and no part file is left; the batch's folder flush reports a folder it cannot open.
+    @Test(arguments: Engine.allCases)
+    func folderFlushedOnceAfterTheBatch(engine: Engine) async throws {
+        let folder = try temporaryFolder()
+        let settings = FetchSettings(retry: RetryPolicy(retries: 1, baseDelay: 0.01), syncFolderAfterBatch: true)
+        let clients = FetchClients()
+        let items = try await withServer { base in
+            let items = FetchItem.batch((0..<6).map { DownloadRequest(url: "\(base)/bytes/30000?seed=\($0)") }, folder: folder, settings: settings)
+            let outcomes = await Runner(engine: engine, width: 3, options: .init(workerExecutable: trenzaPath)).map(FetchJob(clients: clients), items)
+            for (index, outcome) in outcomes.enumerated() {
+                let result = try #require(outcome.output)
+                #expect(result.disposition == .downloaded && sameBytes(result.path, sampleBytes(30000, seed: UInt64(index))))
+            }
+            return items
+        }
+        #expect(await clients.syncFolders(items).isEmpty)
+        #expect(!listing(folder).contains { $0.hasSuffix(".part") } && listing(folder).count == 6)
+        var gone = items[0]
+        gone.folder = folder + "/removed"
+        let problems = await clients.syncFolders([gone])
+        #expect(problems.count == 1 && problems[0].contains("cannot open the folder \(folder)/removed"))
+        // Items that flush their own folder are not the batch's to flush.
+        var own = gone
+        own.settings.syncFolderAfterBatch = false
+        #expect(await clients.syncFolders([own]).isEmpty)
+        await clients.shutdown()
+    }
+
     @Test func aLaterListNeverTakesAnotherURLsFileForItsOwn() async throws {
         let folder = try temporaryFolder()
         try await withServer { base in

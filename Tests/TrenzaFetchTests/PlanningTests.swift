@@ -86,6 +86,37 @@ import Testing
         try FileNaming.validate(template: "{host}-{hash}")
     }
 
+    @Test func hexMatchesTheUsualSpelling() {
+        #expect(FileNaming.hex([0x00, 0x0f, 0xa5, 0xff]) == "000fa5ff")
+        #expect(FileNaming.hex([UInt8]()) == "")
+    }
+
+    @Test func stemsPresentGivesEveryNameAFileCouldHaveBeenMadeFrom() throws {
+        let folder = NSTemporaryDirectory() + "trenza-stems-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for name in ["a.b.jpg.part", "plain"] {
+            try Data().write(to: URL(fileURLWithPath: folder + "/" + name))
+        }
+        #expect(FileNaming.stemsPresent(in: folder) == ["a", "a.b", "a.b.jpg", "a.b.jpg.part", "plain"])
+        #expect(FileNaming.stemsPresent(in: folder + "/missing") == [])
+    }
+
+    /// A batch reads its folder once: items whose stem no file there has skip the search for an
+    /// earlier run's files; the others still make it.
+    @Test func aBatchLooksForEarlierFilesOnlyWhereTheFolderHasTheirStem() throws {
+        let folder = NSTemporaryDirectory() + "trenza-batch-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Data().write(to: URL(fileURLWithPath: folder + "/id-1-64-64.jpg"))
+        try Data().write(to: URL(fileURLWithPath: folder + "/cat.png.part"))
+        let requests = ["http://h/id/1/64/64", "http://h/id/2/64/64", "http://h/cat.png", "http://h/dog.png"].map { DownloadRequest(url: $0) }
+        let items = FetchItem.batch(requests, folder: folder, settings: FetchSettings())
+        #expect(items.map(\.mayFindEarlierFiles) == [true, false, true, false])
+        // A folder that does not exist yet holds nothing from an earlier run.
+        #expect(FetchItem.batch(requests, folder: folder + "/new", settings: FetchSettings()).allSatisfy { !$0.mayFindEarlierFiles })
+    }
+
     @Test func longNamesAreCutOnCharacterBoundaries() {
         let long = String(repeating: "ñ", count: 300)
         let name = FileNaming.automaticName(for: "http://h/\(long).bin")

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -45,4 +46,41 @@ struct LiveTests {
             #expect(elapsed >= .seconds(waits.max()!))
         }
     }
+
+    @Test("withRunning serves while its body runs, returns the body's value, and has stopped listening by then")
+    func withRunning() async throws {
+        let configuration = DemoServer.Configuration(port: 0, logLevel: .critical)
+        let (port, response) = try await DemoServer.withRunning(configuration, logger: quietLogger()) { address in
+            (address.port, try await onOwnThread { try RawHTTP.get(port: address.port, path: "/health") })
+        }
+        #expect(port > 0)
+        #expect(response.status == 200)
+        #expect(response.body.contains("ok"))
+        if case .success(let socket) = RawHTTP.connect(port: port) {
+            close(socket)
+            Issue.record("port \(port) still accepts connections after withRunning returned")
+        }
+    }
+
+    @Test("withRunning stops the server when its body throws, and rethrows")
+    func withRunningThrows() async throws {
+        struct Boom: Error {}
+        let ports = PortBox()
+        await #expect(throws: Boom.self) {
+            try await DemoServer.withRunning(DemoServer.Configuration(port: 0, logLevel: .critical), logger: quietLogger()) { address in
+                ports.port.withLock { $0 = address.port }
+                throw Boom()
+            }
+        }
+        let port = try #require(ports.port.withLock { $0 })
+        if case .success(let socket) = RawHTTP.connect(port: port) {
+            close(socket)
+            Issue.record("port \(port) still accepts connections after withRunning threw")
+        }
+    }
+}
+
+/// The port a server got, carried out of a closure that throws.
+private final class PortBox: Sendable {
+    let port = Mutex<Int?>(nil)
 }
