@@ -87,13 +87,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "TrenzaTests", dependencies: ["Trenza"]),
-        .testTarget(name: "TrenzaCLITests", dependencies: ["Trenza", "TrenzaImaging", "TrenzaBench"]),
+        // What several test targets need: the built `trenza`, blocking work off the cooperative pool.
+        .target(name: "TrenzaTestSupport", path: "Tests/TrenzaTestSupport"),
+        .testTarget(name: "TrenzaTests", dependencies: ["Trenza", "TrenzaTestSupport"]),
+        .testTarget(name: "TrenzaCLITests", dependencies: ["Trenza", "TrenzaImaging", "TrenzaBench", "TrenzaTestSupport"]),
         .testTarget(name: "TrenzaBenchTests", dependencies: ["TrenzaBench", "TrenzaImaging"]),
         .testTarget(
             name: "TrenzaServerTests",
             dependencies: [
-                "TrenzaServer", "TrenzaImaging",
+                "TrenzaServer", "TrenzaImaging", "TrenzaTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -104,6 +106,7 @@ let package = Package(
             dependencies: [
                 "TrenzaFetch",
                 "TrenzaServer",
+                "TrenzaTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -111,7 +114,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TrenzaImagingTests",
-            dependencies: ["TrenzaImaging"],
+            dependencies: ["TrenzaImaging", "TrenzaTestSupport"],
             // Python helpers the tests run under Pillow (scripts/with-pillow.sh) to make fixtures.
             exclude: ["codec_fixtures.py", "pillow_parity.py"]
         ),

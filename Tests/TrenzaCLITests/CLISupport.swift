@@ -1,20 +1,10 @@
 import Foundation
+import TrenzaTestSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The `trenza` executable built beside the test bundle.
-let trenzaPath: String = {
-    var folder = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-        .deletingLastPathComponent()
-    for _ in 0..<3 {
-        let candidate = folder.appendingPathComponent("trenza").path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        folder = folder.deletingLastPathComponent()
-    }
-    return "trenza"
-}()
 
 struct CommandResult: Sendable {
     var status: Int32
@@ -22,13 +12,6 @@ struct CommandResult: Sendable {
     var error: String
 }
 
-/// Runs blocking work on a thread of its own, so that waiting on a child process never holds
-/// one of the few threads Swift's cooperative pool (and every other test) depends on.
-func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
 
 /// Runs `trenza` with `arguments` to completion and captures what it printed.
 func trenza(_ arguments: [String], timeout: Double = 120) async throws -> CommandResult {
@@ -96,12 +79,3 @@ func isReaped(_ pid: Int32) -> Bool {
     !FileManager.default.fileExists(atPath: "/proc/\(pid)")
 }
 
-/// Polls `condition` every 20 ms for up to `seconds`.
-func eventually(within seconds: Double, _ condition: () -> Bool) async -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return condition()
-}

@@ -1,4 +1,5 @@
 import Foundation
+import TrenzaTestSupport
 import Synchronization
 import Testing
 import Trenza

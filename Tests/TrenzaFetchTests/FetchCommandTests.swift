@@ -1,4 +1,5 @@
 import Foundation
+import TrenzaTestSupport
 import Synchronization
 import Testing
 import Trenza
@@ -179,12 +180,3 @@ private final class ErrorDrain: Sendable {
     }
 }
 
-/// Polls `condition` every 20 ms for up to `seconds`.
-func eventually(within seconds: Double, _ condition: () -> Bool) async -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return condition()
-}

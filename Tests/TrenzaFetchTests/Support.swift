@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TrenzaTestSupport
 import Hummingbird
 import Logging
 import Trenza
@@ -34,18 +35,6 @@ struct TestError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// The `trenza` executable built beside the test bundle: worker processes for the processes
-/// engine, and the command line under test.
-let trenzaPath: String = {
-    var folder = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-        .deletingLastPathComponent()
-    for _ in 0..<3 {
-        let candidate = folder.appendingPathComponent("trenza").path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        folder = folder.deletingLastPathComponent()
-    }
-    return "trenza"
-}()
 
 /// A fresh, empty folder under the system's temporary folder.
 func temporaryFolder() throws -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import TrenzaTestSupport
 import Testing
 import TrenzaImaging
 
@@ -35,7 +36,7 @@ struct FilterParityTests {
     func matchesPillow() async throws {
         // Seconds of subprocess waiting and comparing: done on a thread of its own so that the
         // few threads of Swift's cooperative pool stay free for the other tests running now.
-        let comparison = try await Self.onOwnThread { try Self.compareWithPillow() }
+        let comparison = try await onOwnThread { try Self.compareWithPillow() }
         #expect(comparison.pillow == "12.0.0")
         #expect(comparison.cases > 100)
         for mismatch in comparison.mismatches { Issue.record(Comment(rawValue: mismatch)) }
@@ -120,12 +121,6 @@ struct FilterParityTests {
                 for the first run, or TRENZA_SKIP_PILLOW_PARITY=1 to skip: \
                 \(String(decoding: message, as: UTF8.self))
                 """)
-        }
-    }
-
-    private static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try body() }) }.start()
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TrenzaTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting

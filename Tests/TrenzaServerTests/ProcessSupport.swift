@@ -1,39 +1,13 @@
 import Foundation
+import TrenzaTestSupport
 import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The `trenza` executable that `swift build` put beside this test bundle.
-let trenzaPath: String = {
-    var folder = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-        .deletingLastPathComponent()
-    for _ in 0..<3 {
-        let candidate = folder.appendingPathComponent("trenza").path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        folder = folder.deletingLastPathComponent()
-    }
-    return "trenza"
-}()
 
-/// Runs blocking work (waiting on a process, a socket) on a thread of its own, never on one of
-/// the few threads of Swift's cooperative pool that every other test needs.
-func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
 
-/// Polls `condition` every 20 ms for up to `seconds`.
-func eventually(within seconds: Double, _ condition: () -> Bool) async -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return condition()
-}
 
 /// A running `trenza` process whose output is collected as it comes.
 final class TrenzaProcess: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import TrenzaTestSupport
 import Synchronization
 import Testing
 @testable import Trenza
@@ -69,7 +70,7 @@ struct ProcessPoolTests {
 
     @Test("no worker process is left after cancellation")
     func noLeftoversAfterCancellation() async throws {
-        let pool = try ProcessPool(width: 2, executable: trenzaExecutable)
+        let pool = try ProcessPool(width: 2, executable: trenzaPath)
         defer { pool.shutdown() }
         _ = await pool.map(ProbeJob(), [.echo(0), .echo(1), .echo(2), .echo(3)])
         let warm = pool.workerProcessIDs
@@ -97,7 +98,7 @@ struct ProcessPoolTests {
 
     @Test("a pool keeps its workers across batches")
     func reuse() async throws {
-        let pool = try ProcessPool(width: 2, executable: trenzaExecutable)
+        let pool = try ProcessPool(width: 2, executable: trenzaPath)
         defer { pool.shutdown() }
         var seen = Set<Int32>()
         for batch in 0..<3 {

@@ -1,29 +1,14 @@
 import Foundation
+import TrenzaTestSupport
 import Trenza
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The `trenza` executable that `swift test` builds beside the test bundle: the worker program
-/// for process-engine tests (the test runner itself cannot be one).
-let trenzaExecutable: String = {
-    // Workers inherit this: the tests crash workers on purpose, and a backtrace of each would
-    // bury the test output.
-    setenv("SWIFT_BACKTRACE", "enable=no", 1)
-    let bundle = URL(fileURLWithPath: ProcessPool.currentExecutable)
-    var folder = bundle.deletingLastPathComponent()
-    // On Linux the bundle is `.build/<config>/TrenzaPackageTests.xctest`, an executable file.
-    for _ in 0..<3 {
-        let candidate = folder.appendingPathComponent("trenza").path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        folder = folder.deletingLastPathComponent()
-    }
-    return bundle.deletingLastPathComponent().appendingPathComponent("trenza").path
-}()
 
 func runner(_ engine: Engine, width: Int, timeout: Duration? = nil, chunkSize: Int = 1) -> Runner {
-    Runner(engine: engine, width: width, options: .init(timeout: timeout, chunkSize: chunkSize, workerExecutable: trenzaExecutable))
+    Runner(engine: engine, width: width, options: .init(timeout: timeout, chunkSize: chunkSize, workerExecutable: trenzaPath))
 }
 
 /// True once `pid` is gone and reaped: not running and not a zombie.
