@@ -40,7 +40,7 @@ enum LiveWorkers {
 
 extension ProcessPool {
     /// Makes SIGINT and SIGTERM end this process cleanly: every worker process of every pool is
-    /// killed and reaped first, then the process ends by the same signal (so the shell still sees
+    /// killed and reaped first and every ``ScratchFolder`` removed, then the process ends by the same signal (so the shell still sees
     /// "interrupted"). Call once, early in `main`; idempotent.
     ///
     /// Without it, workers still never outlive the process (each exits within a tenth of a second
@@ -84,6 +84,7 @@ private final class InterruptHandler: Sendable {
                         var status: Int32 = 0
                         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
                     }
+                    ScratchFolder.removeAll()
                     // End by the same signal, from this thread: Dispatch's threads block
                     // signals, so unblock it here before raising it.
                     signal(signalNumber, SIG_DFL)

@@ -140,11 +140,11 @@ public enum BenchSuite {
     // MARK: - Images
 
     static func images(_ plan: BenchPlan, _ steps: StepCounter) async throws -> BenchSection {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("trenza-bench-\(getpid())-\(UInt64(monotonicSeconds() * 1e6))")
-        let inputs = folder.appendingPathComponent("in"), outputs = folder.appendingPathComponent("out")
+        let scratch = try ScratchFolder(prefix: "trenza-bench-images")
+        defer { scratch.remove() }
+        let inputs = scratch.url.appendingPathComponent("in"), outputs = scratch.url.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: outputs, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
 
         steps.next("images: generating \(plan.imageCount) photo-like \(plan.imageWidth)×\(plan.imageHeight) JPEGs")
         var tasks: [ImageTask] = []

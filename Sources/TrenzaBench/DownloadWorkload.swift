@@ -12,9 +12,9 @@ enum DownloadWorkload {
         let latency = Duration.milliseconds(plan.downloadLatencyMilliseconds)
         steps.next("io: starting a server with \(plan.downloadLatencyMilliseconds) ms of latency, drawing \(plan.downloadCount) photos")
         return try await withServer(latency: latency) { base in
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("trenza-bench-io-\(getpid())-\(UInt64(monotonicSeconds() * 1e6))")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: folder) }
+            let scratch = try ScratchFolder(prefix: "trenza-bench-io")
+            defer { scratch.remove() }
+            let folder = scratch.url
             let side = plan.downloadImageSide
             let requests = (1...plan.downloadCount).map { DownloadRequest(url: "\(base)/id/\($0)/\(side)/\(side * 3 / 4)") }
             let clients = FetchClients()

@@ -53,9 +53,9 @@ struct LessonDownloads {
     /// folder, whether `body` succeeded or not.
     static func withServer<T: Sendable>(latency: Double, context: LessonContext,
                                         _ body: (LessonDownloads) async throws -> T) async throws -> T {
-        let folder = NSTemporaryDirectory() + "trenza-tour-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let scratch = try ScratchFolder(prefix: "trenza-tour")
+        defer { scratch.remove() }
+        let folder = scratch.path
         let realLatency = context.scaled(latency)
         let configuration = DemoServer.Configuration(host: "127.0.0.1", port: 0, logLevel: .critical,
                                                      shutdownTimeout: .seconds(5), latency: .seconds(realLatency))

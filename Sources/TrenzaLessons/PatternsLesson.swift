@@ -70,9 +70,9 @@ struct PatternsLesson: Lesson {
 
     /// Word counts of generated files, mapped across worker processes and reduced here.
     private func mapReduce(_ context: LessonContext) async throws -> Check {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("trenza-mapreduce-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let scratch = try ScratchFolder(prefix: "trenza-mapreduce")
+        defer { scratch.remove() }
+        let folder = scratch.url
         let vocabulary = ["hilo", "proceso", "tarea", "cola", "lock", "evento", "futuro", "pool", "mapa", "reduce", "gil", "núcleo"]
         var generator = SplitMix64(seed: 73)
         var paths: [String] = []

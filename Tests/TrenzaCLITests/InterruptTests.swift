@@ -45,4 +45,32 @@ struct InterruptTests {
         try await onOwnThread { process.waitUntilExit() }
         #expect(await eventually(within: 2) { workers.allSatisfy { !isRunning($0) } }, "workers still running after their parent was killed")
     }
+
+    @Test("SIGINT in the middle of a bench: its scratch folder of generated photos is removed too")
+    func scratchFoldersRemoved() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: trenzaPath)
+        process.arguments = ["bench", "--quick", "--only", "images"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let prefix = "trenza-bench-images-\(process.processIdentifier)-"
+        let temporary = FileManager.default.temporaryDirectory
+        func scratch() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []).filter { $0.hasPrefix(prefix) }
+        }
+        // Wait until photos are being written into it, so the interrupt lands mid-work.
+        let busy = await eventually(within: 60) {
+            scratch().contains { folder in
+                let inputs = temporary.appendingPathComponent(folder).appendingPathComponent("in").path
+                return !((try? FileManager.default.contentsOfDirectory(atPath: inputs)) ?? []).isEmpty
+            }
+        }
+        #expect(busy, "the bench never filled a scratch folder")
+        kill(process.processIdentifier, SIGINT)
+        try await onOwnThread { process.waitUntilExit() }
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGINT)
+        #expect(scratch().isEmpty, "left behind: \(scratch())")
+    }
 }
