@@ -77,22 +77,11 @@ enum DownloadWorkload {
     }
 
     /// Runs `body` with the demo server listening on a free port of 127.0.0.1, then stops it.
-    private static func withServer<T: Sendable>(latency: Duration, _ body: @Sendable (_ base: String) async throws -> T) async throws -> T {
-        let (ports, portSink) = AsyncStream<Int>.makeStream()
+    private static func withServer<T: Sendable>(latency: Duration, _ body: (_ base: String) async throws -> T) async throws -> T {
         // Nothing is in flight when the bench stops the server: no reason to wait the default 10 s.
         let configuration = DemoServer.Configuration(host: "127.0.0.1", port: 0, logLevel: .critical,
                                                      shutdownTimeout: .milliseconds(200), latency: latency)
-        let application = try DemoServer.makeApplication(configuration, logger: Logger(label: "trenza.bench.server") { _ in SwiftLogNoOpLogHandler() },
-                                                         onListening: { address in portSink.yield(address.port) })
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await application.runService(gracefulShutdownSignals: [])
-                return nil
-            }
-            defer { group.cancelAll() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw JobError("the bench's server did not start") }
-            return try await body("http://127.0.0.1:\(port)")
-        }
+        let quiet = Logger(label: "trenza.bench.server") { _ in SwiftLogNoOpLogHandler() }
+        return try await DemoServer.withRunning(configuration, logger: quiet) { address in try await body(address.url) }
     }
 }

@@ -12,22 +12,10 @@ import Glibc
 #endif
 
 /// Runs `body` with the demo server listening on an ephemeral port of 127.0.0.1, then stops it.
-func withServer<T: Sendable>(latency: Duration = .zero, _ body: @Sendable (_ base: String) async throws -> T) async throws -> T {
-    let (ports, portSink) = AsyncStream<Int>.makeStream()
-    let configuration = DemoServer.Configuration(host: "127.0.0.1", port: 0, latency: latency)
-    let application = try DemoServer.makeApplication(
-        configuration, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
-        onListening: { address in portSink.yield(address.port) })
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask {
-            try await application.runService(gracefulShutdownSignals: [])
-            return nil
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw TestError("the server did not start") }
-        defer { group.cancelAll() }
-        return try await body("http://127.0.0.1:\(port)")
-    }
+func withServer<T: Sendable>(latency: Duration = .zero, _ body: (_ base: String) async throws -> T) async throws -> T {
+    let configuration = DemoServer.Configuration(host: "127.0.0.1", port: 0, shutdownTimeout: .milliseconds(200), latency: latency)
+    let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+    return try await DemoServer.withRunning(configuration, logger: quiet) { address in try await body(address.url) }
 }
 
 struct TestError: Error, CustomStringConvertible {
