@@ -124,16 +124,7 @@ public enum BenchSuite {
         if sequentialFailures > 0 {
             section.notes.append("The sequential run computed \(sequentialFailures) wrong results.")
         }
-        for width in plan.widths {
-            for engine in Engine.allCases {
-                steps.next("cpu: \(engine), width \(width)")
-                let runner = Runner(engine: engine, width: width, options: .init(workerExecutable: plan.workerExecutable))
-                section.rows.append(await best(of: plan.repeats) {
-                    let (outcomes, seconds, memory) = await timed(engine) { await runner.map(TareaIntensivaJob(), inputs) }
-                    return row(engine, width: width, items: inputs.count, seconds: seconds, memory: memory, failures: wrong(outcomes, expected))
-                })
-            }
-        }
+        section.rows += await everyEngine(plan, steps, label: "cpu", job: TareaIntensivaJob(), inputs: inputs) { wrong($0, expected) }
         return section
     }
 
@@ -175,16 +166,8 @@ public enum BenchSuite {
         if sequentialFailures > 0 {
             section.notes.append("\(sequentialFailures) images failed in the sequential run.")
         }
-        for width in plan.widths {
-            for engine in Engine.allCases {
-                steps.next("images: \(engine), width \(width)")
-                let runner = Runner(engine: engine, width: width, options: .init(workerExecutable: plan.workerExecutable))
-                section.rows.append(await best(of: plan.repeats) {
-                    let (outcomes, seconds, memory) = await timed(engine) { await runner.map(ImageJob(), tasks) }
-                    return row(engine, width: width, items: tasks.count, seconds: seconds, memory: memory,
-                               failures: outcomes.filter { $0.output == nil }.count)
-                })
-            }
+        section.rows += await everyEngine(plan, steps, label: "images", job: ImageJob(), inputs: tasks) { outcomes in
+            outcomes.filter { $0.output == nil }.count
         }
         return section
     }
@@ -233,6 +216,25 @@ public enum BenchSuite {
     }
 
     // MARK: - Helpers
+
+    /// One row per engine and width of the plan: `job` over `inputs`, the best of the plan's repeats.
+    private static func everyEngine<J: Job>(
+        _ plan: BenchPlan, _ steps: StepCounter, label: String, job: J, inputs: [J.Input],
+        failures: ([Outcome<J.Output>]) -> Int
+    ) async -> [BenchRow] {
+        var rows: [BenchRow] = []
+        for width in plan.widths {
+            for engine in Engine.allCases {
+                steps.next("\(label): \(engine), width \(width)")
+                let runner = Runner(engine: engine, width: width, options: .init(workerExecutable: plan.workerExecutable))
+                rows.append(await best(of: plan.repeats) {
+                    let (outcomes, seconds, memory) = await timed(engine) { await runner.map(job, inputs) }
+                    return row(engine, width: width, items: inputs.count, seconds: seconds, memory: memory, failures: failures(outcomes))
+                })
+            }
+        }
+        return rows
+    }
 
     /// The fastest of `repeats` runs, the least disturbed by other load; but a run with failures
     /// is kept over any clean one, so that a flaky engine cannot hide behind a lucky repeat.
