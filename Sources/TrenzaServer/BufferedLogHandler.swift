@@ -79,22 +79,22 @@ final class LineSink: Sendable {
             write(Array(line.utf8))
             return
         }
-        let full: [UInt8]? = pending.withLock { buffer in
+        pending.withLock { buffer in
             buffer.append(contentsOf: line.utf8)
-            guard buffer.count >= Self.capacity else { return nil }
-            defer { buffer.removeAll(keepingCapacity: true) }
-            return buffer
+            if buffer.count >= Self.capacity { drain(&buffer) }
         }
-        if let full { write(full) }
     }
 
     /// Writes out whatever is buffered.
     func flush() {
-        let bytes = pending.withLock { buffer -> [UInt8] in
-            defer { buffer.removeAll(keepingCapacity: true) }
-            return buffer
-        }
-        if !bytes.isEmpty { write(bytes) }
+        pending.withLock { drain(&$0) }
+    }
+
+    // Under the buffer's lock, so batches reach the file in the order their lines were logged.
+    private func drain(_ buffer: inout [UInt8]) {
+        guard !buffer.isEmpty else { return }
+        write(buffer)
+        buffer.removeAll(keepingCapacity: true)
     }
 
     private func write(_ bytes: [UInt8]) {
