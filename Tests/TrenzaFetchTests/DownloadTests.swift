@@ -212,8 +212,13 @@ import TrenzaServer
                 group.addTask {
                     await limiter.withPermit {
                         counts.state.withLock { $0.inside += 1; $0.most = max($0.most, $0.inside) }
-                        // Give the others every chance to get in too.
-                        for _ in 0..<20 { await Task.yield() }
+                        // Wait (up to a second) for a second download to get in beside this one, so
+                        // the check does not depend on how the scheduler interleaves the tasks.
+                        for _ in 0..<1000 {
+                            let (inside, done) = counts.state.withLock { ($0.inside, $0.done) }
+                            if inside >= 2 || inside + done >= 8 { break }
+                            try? await Task.sleep(for: .milliseconds(1))
+                        }
                         counts.state.withLock { $0.inside -= 1; $0.done += 1 }
                     }
                 }
