@@ -43,3 +43,32 @@ size_t trenza_heap_bytes_in_use(void) {
     struct mallinfo2 info = mallinfo2();
     return info.uordblks + info.hblkhd;
 }
+
+#include <dlfcn.h>
+#include <stdlib.h>
+
+const void *trenza_image_anchor(void) {
+    return (const void *)&trenza_image_anchor;
+}
+
+int trenza_image_of(const void *address, const void **base, const char **path) {
+    Dl_info info;
+    if (dladdr(address, &info) == 0) return -1;
+    *base = info.dli_fbase;
+    *path = info.dli_fname;
+    return 0;
+}
+
+/// Defined in Swift (module Trenza, WorkerEntry.swift); weak so that this C target links alone.
+extern void trenza_worker_entry(void) __attribute__((weak));
+
+/// Runs before `main`: a process that a Trenza process pool started serves jobs and exits here,
+/// so it never runs the host program's `main` — whatever that `main` does (builds another pool,
+/// starts a server), a worker cannot do it. Constructors of the shared libraries it uses (the
+/// Swift runtime, Foundation) have already run, and the Swift image registration of this
+/// executable comes first in link order.
+__attribute__((constructor)) static void trenza_worker_constructor(void) {
+    if (getenv(TRENZA_WORKER_ENVIRONMENT_KEY) != NULL && trenza_worker_entry != NULL) {
+        trenza_worker_entry();
+    }
+}

@@ -47,9 +47,14 @@ package enum ChildProcess {
         var pid: pid_t = 0
         let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard status == 0 else {
-            throw .init("cannot start \(executable): \(String(cString: strerror(status)))")
+            throw .init("cannot start \(executable): \(String(cString: strerror(status)))", isLimit: isLimit(status))
         }
         return pid
+    }
+
+    /// Errors by which the system refuses one more process, thread or descriptor.
+    package static func isLimit(_ error: Int32) -> Bool {
+        [EAGAIN, EMFILE, ENFILE, ENOMEM].contains(error)
     }
 
     /// Waits for `pid` to end and returns its raw wait status.
@@ -65,7 +70,8 @@ package enum ChildProcess {
     package static func pipe() throws(WorkerStartError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
         guard trenza_pipe_cloexec(&fds) == 0 else {
-            throw .init("cannot create a pipe: \(String(cString: strerror(errno)))")
+            let error = errno
+            throw .init("cannot create a pipe: \(String(cString: strerror(error)))", isLimit: isLimit(error))
         }
         return (fds[0], fds[1])
     }

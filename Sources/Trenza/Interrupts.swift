@@ -1,4 +1,3 @@
-import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -38,66 +37,66 @@ enum LiveWorkers {
     }
 }
 
-extension ProcessPool {
-    /// Makes SIGINT and SIGTERM end this process cleanly: every worker process of every pool is
-    /// killed and reaped first and every ``ScratchFolder`` removed, then the process ends by the same signal (so the shell still sees
-    /// "interrupted"). Call once, early in `main`; idempotent.
-    ///
-    /// Without it, workers still never outlive the process (each exits within a tenth of a second
-    /// of its parent's death), but they are reaped by init rather than by us.
-    public static func installInterruptHandler() {
-        InterruptHandler.shared.install()
-    }
+/// Ends the process cleanly on SIGINT and SIGTERM: kills and reaps every worker, removes the
+/// scratch folders, then ends by the same signal.
+///
+/// The signal handler only writes the signal's number to a pipe; a thread of our own reads it
+/// and does the work, where killing, reaping and deleting are safe. If that thread cannot be
+/// started (a process limit), nothing is installed: the signals keep their default action and
+/// end the process at once, and the workers follow within a tenth of a second by their
+/// watchdogs — a limit must never leave a program that ignores SIGTERM.
+enum InterruptHandler {
+    nonisolated(unsafe) private static var pipeWriteEnd: Int32 = -1
+    private static let installed = Mutex(false)
 
-    /// Call just before the program exits normally: if an interrupt is being handled, waits for
-    /// the handler to end the process by its signal, so the exit status says "interrupted"
-    /// rather than reporting the items the interrupt failed.
-    public static func yieldToPendingInterrupt() {
-        guard LiveWorkers.isClosed else { return }
-        usleep(2_000_000)
-    }
-}
-
-private final class InterruptHandler: Sendable {
-    static let shared = InterruptHandler()
-    private let sources = Mutex<[any DispatchSourceSignal]>([])
-
-    func install() {
-        sources.withLock { sources in
-            guard sources.isEmpty else { return }
+    static func install() {
+        installed.withLock { installed in
+            guard !installed else { return }
+            guard let pipe = try? ChildProcess.pipe() else { return }
+            let started = startThread(name: "trenza-signals") { waitForSignal(pipe.read) }
+            guard case .success(let thread) = started else {
+                close(pipe.read); close(pipe.write)
+                return
+            }
+            pthread_detach(thread)
+            pipeWriteEnd = pipe.write
             // A parent that started us from a thread blocking signals (as Dispatch's threads
-            // do) leaves them blocked here too; this thread must be able to take them.
+            // do) leaves them blocked here too.
             var interrupts = sigset_t()
             sigemptyset(&interrupts)
             sigaddset(&interrupts, SIGINT)
             sigaddset(&interrupts, SIGTERM)
             pthread_sigmask(SIG_UNBLOCK, &interrupts, nil)
             for signalNumber in [SIGINT, SIGTERM] {
-                // Dispatch delivers the signal on a queue, where killing and reaping is safe.
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-                source.setEventHandler {
-                    let workers = LiveWorkers.close()
-                    for pid in workers { kill(pid, SIGKILL) }
-                    for pid in workers {
-                        // A pool's driver may reap it first (ECHILD): either way it is gone.
-                        var status: Int32 = 0
-                        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                    }
-                    ScratchFolder.removeAll()
-                    // End by the same signal, from this thread: Dispatch's threads block
-                    // signals, so unblock it here before raising it.
-                    signal(signalNumber, SIG_DFL)
-                    var only = sigset_t()
-                    sigemptyset(&only)
-                    sigaddset(&only, signalNumber)
-                    pthread_sigmask(SIG_UNBLOCK, &only, nil)
-                    raise(signalNumber)
-                    _exit(128 + signalNumber)
+                signal(signalNumber) { number in
+                    var byte = UInt8(truncatingIfNeeded: number)
+                    _ = write(InterruptHandler.pipeWriteEnd, &byte, 1)
                 }
-                source.resume()
-                sources.append(source)
             }
+            installed = true
         }
+    }
+
+    private static func waitForSignal(_ readEnd: Int32) {
+        var byte: UInt8 = 0
+        while read(readEnd, &byte, 1) != 1 {
+            if errno != EINTR { return }
+        }
+        let signalNumber = Int32(byte)
+        let workers = LiveWorkers.close()
+        for pid in workers { kill(pid, SIGKILL) }
+        for pid in workers {
+            // A pool's thread may reap it first (ECHILD): either way it is gone.
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
+        ScratchFolder.removeAll()
+        signal(signalNumber, SIG_DFL)
+        var only = sigset_t()
+        sigemptyset(&only)
+        sigaddset(&only, signalNumber)
+        pthread_sigmask(SIG_UNBLOCK, &only, nil)
+        raise(signalNumber)
+        _exit(128 + signalNumber)
     }
 }

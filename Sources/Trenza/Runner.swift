@@ -7,21 +7,21 @@
 /// ```
 ///
 /// Every call returns one ``Outcome`` per input, in input order: one bad item never aborts the
-/// batch. Each call starts its own pool and stops it before returning; to keep workers between
-/// batches, use a ``ThreadPool`` or ``ProcessPool`` directly.
+/// batch. Each call starts its own ``Pool`` and stops it before returning; to keep workers
+/// between batches, or to stream or submit single items, use a ``Pool``.
 public struct Runner: Sendable {
     /// Settings that only some engines use.
     public struct Options: Sendable {
         /// Processes engine: the longest one item may run before its worker is killed and replaced.
         public var timeout: Duration?
-        /// Processes engine: inputs per message (see ``ProcessPool/map(_:_:timeout:chunkSize:onEvent:)``).
-        public var chunkSize: Int
+        /// Processes engine: inputs per message; `nil` (the default) sizes chunks automatically.
+        public var chunkSize: Int?
         /// Processes engine: the worker program; `nil` re-runs this executable.
         public var workerExecutable: String?
         /// Processes engine: the worker program's arguments.
         public var workerArguments: [String]
 
-        public init(timeout: Duration? = nil, chunkSize: Int = 1, workerExecutable: String? = nil, workerArguments: [String] = ["worker"]) {
+        public init(timeout: Duration? = nil, chunkSize: Int? = nil, workerExecutable: String? = nil, workerArguments: [String] = ["worker"]) {
             self.timeout = timeout
             self.chunkSize = chunkSize
             self.workerExecutable = workerExecutable
@@ -47,65 +47,20 @@ public struct Runner: Sendable {
     /// processes are killed and reaped.
     public func map<J: Job>(_ job: J, _ inputs: [J.Input], onEvent: ProgressHandler? = nil) async -> [Outcome<J.Output>] {
         if inputs.isEmpty { return [] }
-        switch engine {
-        case .threads:
-            let pool = ThreadPool(width: min(width, inputs.count))
-            defer { pool.shutdown() }
-            return await pool.map(job, inputs, onEvent: onEvent)
-        case .processes:
-            let pool: ProcessPool
-            do {
-                pool = try ProcessPool(width: min(width, inputs.count), executable: options.workerExecutable, arguments: options.workerArguments)
-            } catch {
-                return inputs.indices.map { index in
-                    let failure = ItemFailure(index: index, kind: .workerCrashed, message: error.message)
-                    onEvent?(.failed(failure))
-                    return .failure(failure)
-                }
+        let pool: Pool
+        do {
+            pool = try Pool(engine: engine, width: min(width, inputs.count), options: Pool.Options(
+                timeout: options.timeout, chunkSize: options.chunkSize,
+                workerExecutable: options.workerExecutable, workerArguments: options.workerArguments))
+        } catch {
+            return inputs.indices.map { index in
+                let failure = ItemFailure(index: index, kind: .workerCrashed, message: error.message)
+                onEvent?(.failed(failure))
+                return .failure(failure)
             }
-            defer { pool.shutdown() }
-            return await pool.map(job, inputs, timeout: options.timeout, chunkSize: options.chunkSize, onEvent: onEvent)
-        case .async:
-            return await mapAsync(job, inputs, onEvent: onEvent)
         }
-    }
-
-    /// Structured concurrency with at most `width` child tasks: start `width`, then one more each
-    /// time one finishes.
-    private func mapAsync<J: Job>(_ job: J, _ inputs: [J.Input], onEvent: ProgressHandler?) async -> [Outcome<J.Output>] {
-        await withTaskGroup(of: (Int, Outcome<J.Output>).self) { group in
-            let outcomes = OutcomeSlots<J.Output>(count: inputs.count)
-            var next = 0
-            func startNext() {
-                let index = next
-                let input = inputs[index]
-                next += 1
-                group.addTask {
-                    if Task.isCancelled {
-                        let failure = ItemFailure(index: index, kind: .cancelled, message: "cancelled before it ran")
-                        onEvent?(.failed(failure))
-                        return (index, .failure(failure))
-                    }
-                    onEvent?(.started(index: index))
-                    let start = monotonicSeconds()
-                    do {
-                        let output = try await job.runAsync(input)
-                        onEvent?(.succeeded(index: index, seconds: monotonicSeconds() - start))
-                        return (index, .success(output))
-                    } catch {
-                        let kind: ItemFailure.Kind = (error is CancellationError) ? .cancelled : .jobError
-                        let failure = ItemFailure(index: index, kind: kind, message: kind == .cancelled ? "cancelled" : describe(error))
-                        onEvent?(.failed(failure))
-                        return (index, .failure(failure))
-                    }
-                }
-            }
-            while next < min(width, inputs.count) { startNext() }
-            while let (index, outcome) = await group.next() {
-                outcomes.set(index, outcome)
-                if next < inputs.count { startNext() }
-            }
-            return outcomes.values()
-        }
+        let outcomes = await pool.map(job, inputs, onEvent: onEvent)
+        await pool.shutdown()
+        return outcomes
     }
 }

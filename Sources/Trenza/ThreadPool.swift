@@ -16,22 +16,30 @@ public final class ThreadPool: @unchecked Sendable {
     private var head = 0
     private var accepting = true
     private var liveThreads = 0
+    /// No thread could be started: work runs on the submitting thread.
+    private var runsInline = false
 
     /// How many threads run work at once.
     public let width: Int
 
     /// Starts `width` threads named `"<name>-<number>"` (see ``ThreadName``; the names show in logs).
+    ///
+    /// When the system refuses some threads (a process limit), the pool runs on those it got;
+    /// when it refuses all, work runs on the thread that submits it.
     public init(width: Int, name: String = "trenza") {
         precondition(width > 0, "a thread pool needs at least one thread")
         self.width = width
-        liveThreads = width
+        var started = 0
         for number in 0..<width {
-            let thread = Thread { [self] in
-                ThreadName.set("\(name)-\(number)")
-                serve()
+            if case .success(let thread) = startThread(name: "\(name)-\(number)", { [self] in serve() }) {
+                pthread_detach(thread)
+                started += 1
             }
-            thread.start()
         }
+        condition.lock()
+        liveThreads += started
+        runsInline = started == 0
+        condition.unlock()
     }
 
     deinit {
@@ -42,6 +50,11 @@ public final class ThreadPool: @unchecked Sendable {
     public func submit(_ work: @escaping @Sendable () -> Void) {
         condition.lock()
         precondition(accepting, "ThreadPool.submit after shutdown")
+        if runsInline {
+            condition.unlock()
+            work()
+            return
+        }
         queue.append(work)
         condition.signal()
         condition.unlock()

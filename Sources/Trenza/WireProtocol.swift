@@ -11,14 +11,23 @@ import Glibc
 enum Wire {
     static let requestMagic: UInt8 = 0x54   // "T"
     static let replyMagic: UInt8 = 0x7A     // "z"
-    static let protocolVersion = "trenza-wire/1"
+    static let protocolVersion = "trenza-wire/2"
     /// Anything larger is treated as garbage rather than allocated.
     static let maximumPayload = 1 << 30
 
     enum Kind: UInt8 {
+        /// Worker → pool, once: the protocol version.
         case hello = 1
+        /// Pool → worker: `job id · count · (length · input)*`.
         case run = 2
+        /// Worker → pool: `count · (status · length · body)*`, one entry per input of a run.
         case results = 3
+        /// Pool → worker: `job id · parcel` — the job's type name and value, once per worker.
+        case defineJob = 4
+        /// Pool → worker, right after hello: a ``WorkerSetup`` parcel to run once.
+        case setup = 5
+        /// Worker → pool: one entry, the setup's status and error message.
+        case setupResult = 6
     }
 
     enum Status: UInt8 {
@@ -35,6 +44,34 @@ enum Wire {
         appendUInt32(payload.count, to: &bytes)
         bytes.append(contentsOf: payload)
         return bytes
+    }
+
+    /// A request that carries one parcel, after `prefix` (the job id of a definition).
+    static func parcelFrame(kind: Kind, prefix: UInt32? = nil, _ parcel: JobTravel.Parcel) -> [UInt8] {
+        var payload: [UInt8] = []
+        if let prefix { appendUInt32(Int(prefix), to: &payload) }
+        appendUInt32(Int(parcel.anchor >> 32), to: &payload)
+        appendUInt32(Int(parcel.anchor & 0xFFFF_FFFF), to: &payload)
+        appendUInt32(parcel.typeName.utf8.count, to: &payload)
+        payload.append(contentsOf: parcel.typeName.utf8)
+        if let value = parcel.value {
+            payload.append(1)
+            appendUInt32(value.count, to: &payload)
+            payload.append(contentsOf: value)
+        } else {
+            payload.append(0)
+        }
+        if let offset = parcel.metadataOffset {
+            payload.append(1)
+            let bits = UInt64(bitPattern: offset)
+            appendUInt32(Int(bits >> 32), to: &payload)
+            appendUInt32(Int(bits & 0xFFFF_FFFF), to: &payload)
+            appendUInt32(parcel.image.utf8.count, to: &payload)
+            payload.append(contentsOf: parcel.image.utf8)
+        } else {
+            payload.append(0)
+        }
+        return frame(kind: kind, payload: payload, magic: requestMagic)
     }
 
     static func appendUInt32(_ value: Int, to bytes: inout [UInt8]) {
@@ -59,23 +96,25 @@ enum Wire {
         private let countOffset: Int
         private(set) var count = 0
 
-        /// A run request for `job`.
-        init(request job: String) {
+        /// A run request for the job the worker knows as `jobID`.
+        init(run jobID: UInt32) {
             var bytes: [UInt8] = [Wire.requestMagic, Kind.run.rawValue, 0, 0, 0, 0]
-            Wire.appendUInt32(job.utf8.count, to: &bytes)
-            bytes.append(contentsOf: job.utf8)
+            Wire.appendUInt32(Int(jobID), to: &bytes)
             countOffset = bytes.count
             Wire.appendUInt32(0, to: &bytes)
             core = BinaryEncoderCore(bytes: bytes)
         }
 
-        /// A results reply.
-        init(reply: ()) {
-            var bytes: [UInt8] = [Wire.replyMagic, Kind.results.rawValue, 0, 0, 0, 0]
+        /// A worker's reply of one or more entries (`results`, `setupResult`).
+        init(kind: Kind) {
+            var bytes: [UInt8] = [Wire.replyMagic, kind.rawValue, 0, 0, 0, 0]
             countOffset = bytes.count
             Wire.appendUInt32(0, to: &bytes)
             core = BinaryEncoderCore(bytes: bytes)
         }
+
+        /// Bytes in the frame so far.
+        var byteCount: Int { core.bytes.count }
 
         /// Appends an entry whose body `write` encodes into the frame, after a status byte when
         /// one is given. If `write` throws, the frame is left as it was and the error rethrown.
@@ -125,6 +164,38 @@ enum Wire {
             defer { offset += 4 }
             return Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16
                 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+        }
+
+        var remaining: Int { bytes.count - offset }
+
+        mutating func uint32Value() throws(WireError) -> UInt32 { UInt32(try uint32()) }
+
+        mutating func uint64() throws(WireError) -> UInt64 {
+            let high = UInt64(try uint32()), low = UInt64(try uint32())
+            return high << 32 | low
+        }
+
+        /// A count of entries that each take at least `minimumEntrySize` bytes: never more than
+        /// the rest of the payload could hold, whatever the frame claims.
+        mutating func count(minimumEntrySize: Int) throws(WireError) -> Int {
+            let count = try uint32()
+            guard count <= remaining / max(1, minimumEntrySize) else {
+                throw .malformed("the frame claims \(count) entries but holds \(remaining) bytes")
+            }
+            return count
+        }
+
+        /// A job or setup parcel: `anchor · name length · name · has value · [value length · value]`.
+        mutating func parcel() throws(WireError) -> JobTravel.Parcel {
+            let anchor = try uint64()
+            let name = String(decoding: try slice(try uint32()), as: UTF8.self)
+            let value: [UInt8]? = try uint8() == 0 ? nil : Array(try slice(try uint32()))
+            var parcel = JobTravel.Parcel(typeName: name, anchor: anchor, value: value)
+            if try uint8() != 0 {
+                parcel.metadataOffset = Int64(bitPattern: try uint64())
+                parcel.image = String(decoding: try slice(try uint32()), as: UTF8.self)
+            }
+            return parcel
         }
 
         mutating func slice(_ count: Int) throws(WireError) -> ArraySlice<UInt8> {
@@ -181,6 +252,47 @@ final class FrameReader {
         return (kind, payload)
     }
 
+    /// The next frame if all of it is buffered already, else `nil`.
+    func bufferedFrame(magic: UInt8) throws(WireError) -> (Wire.Kind, [UInt8])? {
+        guard end - start >= 6 else { return nil }
+        guard storage[start] == magic, let kind = Wire.Kind(rawValue: storage[start + 1]) else {
+            throw .malformed("unexpected bytes \(hexPreview(unread))")
+        }
+        let length = Int(storage[start + 2]) << 24 | Int(storage[start + 3]) << 16
+            | Int(storage[start + 4]) << 8 | Int(storage[start + 5])
+        guard length <= Wire.maximumPayload else { throw .malformed("frame length \(length) is beyond the limit") }
+        guard end - start >= 6 + length else { return nil }
+        let payload = Array(UnsafeBufferPointer(start: storage + start + 6, count: length))
+        start += 6 + length
+        return (kind, payload)
+    }
+
+    /// One `read` of whatever is available (the descriptor was reported readable).
+    func readAvailable() throws(WireError) {
+        makeRoom(for: min(neededForNextFrame, end - start + (1 << 20)))
+        while true {
+            let got = read(fd, storage + end, capacity - end)
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw .system("read failed: \(String(cString: strerror(errno)))")
+            }
+            if got == 0 {
+                if end > start { throw .malformed("stream ended inside a frame after \(hexPreview(unread))") }
+                throw .endOfStream
+            }
+            end += got
+            return
+        }
+    }
+
+    /// Bytes the frame being received needs in the buffer (at least a little more than is there).
+    private var neededForNextFrame: Int {
+        guard end - start >= 6 else { return max(end - start + 4096, 6) }
+        let length = Int(storage[start + 2]) << 24 | Int(storage[start + 3]) << 16
+            | Int(storage[start + 4]) << 8 | Int(storage[start + 5])
+        return max(6 + min(length, Wire.maximumPayload), end - start + 4096)
+    }
+
     private var unread: ArraySlice<UInt8> {
         Array(UnsafeBufferPointer(start: storage + start, count: end - start))[...]
     }
@@ -188,7 +300,8 @@ final class FrameReader {
     /// Ensures at least `count` unread bytes are buffered.
     private func fill(_ count: Int, deadline: Double?) throws(WireError) {
         while end - start < count {
-            makeRoom(for: count)
+            // Grow as bytes arrive, not by what a header claims: a lying length costs nothing.
+            makeRoom(for: min(count, end - start + (1 << 20)))
             if let deadline { try waitReadable(until: deadline) }
             let got = read(fd, storage + end, capacity - end)
             if got < 0 {

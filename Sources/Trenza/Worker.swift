@@ -1,41 +1,35 @@
+import CTrenzaSystem
 import Foundation
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The worker side of a ``ProcessPool``: Swift's answer to Python's `if __name__ == "__main__"`.
+/// The worker side of a ``ProcessPool``.
 ///
-/// Call ``serveIfRequested(_:)`` first thing in `main`. In a normal run it returns at once; in a
-/// process that a ``ProcessPool`` started, it serves jobs from the registry over stdin/stdout and
-/// exits when the pool closes stdin or the parent process disappears.
+/// A worker process is the program itself, started again with a marker in its environment.
+/// Trenza serves jobs in such a process **before `main` runs** (from a constructor in its C
+/// support library), so a worker never runs the host program's own code: a library can use
+/// worker processes inside any program, and no program can forget a hook. Jobs and their values
+/// arrive from the pool by type name and encoding (see ``Job``), so no registry is needed either.
 ///
-/// ```swift
-/// @main struct Tool {
-///     static func main() async {
-///         var jobs = JobRegistry.builtIn
-///         jobs.register(ResizeJob())
-///         Worker.serveIfRequested(jobs)
-///         // … the program proper …
-///     }
-/// }
-/// ```
+/// ``serveIfRequested(_:)`` remains for programs written against earlier versions; it returns
+/// at once, since a worker never reaches it.
 public enum Worker {
     /// Set by the pool in a worker's environment; its value is the parent's process id.
-    public static let environmentKey = "TRENZA_WORKER_PARENT"
+    public static let environmentKey = TRENZA_WORKER_ENVIRONMENT_KEY
 
-    /// Serves jobs and never returns if this process was started by a ``ProcessPool``; otherwise
-    /// returns immediately.
-    public static func serveIfRequested(_ registry: JobRegistry) {
-        guard let parent = ProcessInfo.processInfo.environment[environmentKey].flatMap(Int32.init) else { return }
-        serve(registry, parent: parent)
-    }
+    /// True in a process that a ``ProcessPool`` started: such a process never starts a pool of
+    /// its own, so that no job (and no program) can make workers multiply.
+    public static var isWorkerProcess: Bool { WorkerMode.isWorker }
 
-    /// Serves jobs from `registry` on stdin/stdout until stdin closes, then exits.
-    ///
-    /// `parent` is the process whose disappearance ends the worker even in the middle of a job,
-    /// so that no worker outlives its pool's process.
-    public static func serve(_ registry: JobRegistry, parent: Int32) -> Never {
+    /// Returns at once: a worker process serves its jobs before `main` runs, so it never gets here.
+    @available(*, deprecated, message: "no longer needed: worker processes serve jobs before main runs")
+    public static func serveIfRequested(_ registry: JobRegistry) {}
+
+    /// Serves jobs on stdin/stdout until stdin closes, then exits; `parent` is the process whose
+    /// disappearance ends the worker even in the middle of a job.
+    package static func serve(parent: Int32) -> Never {
         // Whatever a job prints must not corrupt the protocol: keep a private copy of the reply
         // pipe and point ordinary stdout at stderr.
         let replyFD = dup(STDOUT_FILENO)
@@ -61,6 +55,7 @@ public enum Worker {
         } catch {
             _exit(0)
         }
+        var jobs = WorkerJobTable()
         let reader = FrameReader(fd: requestFD)
         while true {
             let frame: (Wire.Kind, [UInt8])
@@ -69,10 +64,15 @@ public enum Worker {
             } catch .endOfStream {
                 exit(0)
             } catch {
-                FileHandle.standardError.write(Data("trenza worker \(getpid()): \(error); exiting\n".utf8))
-                exit(70)
+                fail("\(error)")
             }
-            let reply = results(of: frame, registry: registry)
+            let reply: [UInt8]?
+            do {
+                reply = try jobs.handle(frame.0, frame.1)
+            } catch {
+                fail("bad request: \(error)")
+            }
+            guard let reply else { continue }
             do {
                 try writeAll(replyFD, reply)
             } catch {
@@ -81,33 +81,9 @@ public enum Worker {
         }
     }
 
-    private static func results(of frame: (Wire.Kind, [UInt8]), registry: JobRegistry) -> [UInt8] {
-        var reply = Wire.FrameBuilder(reply: ())
-        do {
-            guard frame.0 == .run else { throw WireError.malformed("expected a run request") }
-            var payload = Wire.PayloadReader(frame.1)
-            let name = String(decoding: try payload.slice(try payload.uint32()), as: UTF8.self)
-            let count = try payload.uint32()
-            guard let handler = registry.handler(named: name) else {
-                let message = "job \"\(name)\" is not registered in this worker (known: \(registry.names.joined(separator: ", ")))"
-                for _ in 0..<count { reply.append(status: .protocolError, bytes: message.utf8) }
-                return reply.finish()
-            }
-            for _ in 0..<count {
-                let input = try payload.slice(try payload.uint32())
-                do {
-                    try reply.append(status: .ok) { output in try handler(input, output) }
-                } catch WorkerSideError.protocolError(let message) {
-                    reply.append(status: .protocolError, bytes: message.utf8)
-                } catch {
-                    reply.append(status: .jobError, bytes: describe(error).utf8)
-                }
-            }
-        } catch {
-            FileHandle.standardError.write(Data("trenza worker \(getpid()): bad request: \(error)\n".utf8))
-            exit(70)
-        }
-        return reply.finish()
+    private static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("trenza worker \(getpid()): \(message); exiting\n".utf8))
+        exit(70)
     }
 
     /// Exits as soon as the parent process is gone (re-parented to init or a subreaper), even
@@ -130,4 +106,19 @@ public enum Worker {
         let text = Array("this is not a frame\n".utf8)
         _ = try? writeAll(replyChannel, text)
     }
+}
+
+/// Whether this process is a worker, decided once before `main` and never changed.
+enum WorkerMode {
+    nonisolated(unsafe) static var isWorker = false
+}
+
+/// Entered from the C constructor when the environment marks this process as a worker.
+@_cdecl("trenza_worker_entry")
+package func trenzaWorkerEntry() {
+    guard let value = getenv(Worker.environmentKey), let parent = Int32(String(cString: value)) else { return }
+    WorkerMode.isWorker = true
+    // Programs this worker's jobs start are not workers: they must run their own `main`.
+    unsetenv(Worker.environmentKey)
+    Worker.serve(parent: parent)
 }

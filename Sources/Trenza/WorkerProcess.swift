@@ -4,21 +4,26 @@ import Foundation
 import Glibc
 #endif
 
-/// One running worker process and the two pipes to it.
+/// One running worker process and the three pipes to it: requests in, replies out, and its
+/// stderr, which is relayed to ours while the parent keeps the last lines of it, so that a crash
+/// can be reported with the worker's last words.
 ///
-/// Unchecked because ownership is exclusive: a pool's driver thread takes the handle out of the
-/// pool's mutex-guarded slots, uses it alone, and puts it back.
+/// Unchecked because ownership is exclusive: only the pool slot's thread that spawned a worker
+/// uses it.
 final class WorkerProcess: @unchecked Sendable {
     let pid: pid_t
     /// Bytes the request pipe holds before a write blocks: the most that may be in flight unread.
     let requestCapacity: Int
     private var requestFD: Int32
     private let reader: FrameReader
+    private var stderrFD: Int32
+    private var stderrTail = LastWords()
     private var reaped = false
 
-    private init(pid: pid_t, requestFD: Int32, replyFD: Int32) {
+    private init(pid: pid_t, requestFD: Int32, replyFD: Int32, stderrFD: Int32) {
         self.pid = pid
         self.requestFD = requestFD
+        self.stderrFD = stderrFD
         // Larger pipes let several chunks queue up without either side blocking on a write
         // (Linux grants up to /proc/sys/fs/pipe-max-size, 1 MiB by default).
         let pipeSizeSet: Int32 = 1031, pipeSizeGet: Int32 = 1032
@@ -33,62 +38,152 @@ final class WorkerProcess: @unchecked Sendable {
         // A worker must never outlive its handle: kill and reap whatever is left.
         if !reaped { _ = kill(signal: SIGKILL) }
         close(reader.fd)
+        if stderrFD >= 0 { close(stderrFD) }
     }
 
-    /// Starts `executable` as a worker and waits for its hello frame.
+    /// Starts `launch` as a worker, waits for its hello and runs its setup, if any.
     static func spawn(_ launch: WorkerLaunch, helloTimeout: Double = 30) throws(WorkerStartError) -> WorkerProcess {
-        let toChild = try ChildProcess.pipe()
-        let fromChild: (read: Int32, write: Int32)
+        var opened: [Int32] = []
+        func cleanUp() { opened.forEach { close($0) } }
+        let toChild: (read: Int32, write: Int32), fromChild: (read: Int32, write: Int32), errors: (read: Int32, write: Int32)
         do {
-            fromChild = try ChildProcess.pipe()
+            toChild = try ChildProcess.pipe(); opened += [toChild.read, toChild.write]
+            fromChild = try ChildProcess.pipe(); opened += [fromChild.read, fromChild.write]
+            errors = try ChildProcess.pipe(); opened += [errors.read, errors.write]
         } catch {
-            close(toChild.read); close(toChild.write)
+            cleanUp()
             throw error
         }
+        var environment = [Worker.environmentKey: String(getpid())]
+        // One line for a crash, not a page of backtrace per worker (the user's choice wins).
+        if ProcessInfo.processInfo.environment["SWIFT_BACKTRACE"] == nil { environment["SWIFT_BACKTRACE"] = "enable=no" }
         let pid: pid_t
         do {
             pid = try LiveWorkers.spawn { () throws(WorkerStartError) -> pid_t in
                 try ChildProcess.spawn(
-                    executable: launch.executable, arguments: launch.arguments,
-                    environment: [Worker.environmentKey: String(getpid())],
-                    redirect: [STDIN_FILENO: toChild.read, STDOUT_FILENO: fromChild.write])
+                    executable: launch.executable, arguments: launch.arguments, environment: environment,
+                    redirect: [STDIN_FILENO: toChild.read, STDOUT_FILENO: fromChild.write, STDERR_FILENO: errors.write])
             }
         } catch {
-            close(toChild.read); close(toChild.write); close(fromChild.read); close(fromChild.write)
+            cleanUp()
             throw error
         }
         close(toChild.read)
         close(fromChild.write)
-        let worker = WorkerProcess(pid: pid, requestFD: toChild.write, replyFD: fromChild.read)
+        close(errors.write)
+        _ = fcntl(errors.read, F_SETFL, fcntl(errors.read, F_GETFL) | O_NONBLOCK)
+        let worker = WorkerProcess(pid: pid, requestFD: toChild.write, replyFD: fromChild.read, stderrFD: errors.read)
+        var setupFailure: String?
         do throws(WireError) {
-            let (kind, payload) = try worker.reader.readFrame(magic: Wire.replyMagic, deadline: monotonicSeconds() + helloTimeout)
+            let deadline = monotonicSeconds() + helloTimeout
+            let (kind, payload) = try worker.readFrame(deadline: deadline)
             guard kind == .hello, String(decoding: payload, as: UTF8.self) == Wire.protocolVersion else {
                 throw WireError.malformed("unexpected first frame")
+            }
+            if let setup = launch.setup {
+                try worker.send(Wire.parcelFrame(kind: .setup, setup))
+                let (kind, payload) = try worker.readFrame(deadline: nil)
+                guard kind == .setupResult else { throw WireError.malformed("unexpected reply to the setup") }
+                var reader = Wire.PayloadReader(payload)
+                _ = try reader.count(minimumEntrySize: 5)
+                let status = try reader.uint8()
+                setupFailure = String(decoding: try reader.slice(try reader.uint32()), as: UTF8.self)
+                if status == Wire.Status.ok.rawValue { setupFailure = nil }
             }
         } catch {
             let death = worker.kill(signal: SIGKILL)
             let reason: String
             switch error {
-            case .endOfStream: reason = "it \(death) before saying hello"
+            case .endOfStream: reason = "it \(death) before saying hello\(worker.lastWordsSuffix)"
             case .timedOut: reason = "it did not say hello within \(Int(helloTimeout)) s"
             case .malformed(let detail): reason = "it is not a Trenza worker (\(detail))"
             case .system(let detail): reason = detail
             }
-            throw .init("\(launch.executable) \(launch.arguments.joined(separator: " ")) did not start as a worker: \(reason)")
+            throw WorkerStartError("\(launch.executable) did not start as a worker: \(reason)")
+        }
+        if let setupFailure {
+            worker.stop(grace: 1)
+            throw WorkerStartError("the worker setup failed: \(setupFailure)", isSetupFailure: true)
         }
         return worker
     }
 
-    /// Sends one request frame.
-    func send(_ frame: [UInt8]) throws(WireError) {
-        try writeAll(requestFD, frame)
+    /// Sends request frames in one write.
+    func send(_ bytes: [UInt8]) throws(WireError) {
+        try writeAll(requestFD, bytes)
     }
 
-    /// Reads one reply frame, waiting until `deadline` (monotonic seconds) at most.
-    func receive(deadline: Double?) throws(WireError) -> [UInt8] {
-        let (kind, payload) = try reader.readFrame(magic: Wire.replyMagic, deadline: deadline)
-        guard kind == .results else { throw .malformed("unexpected frame kind \(kind)") }
-        return payload
+    /// What ended a wait for the worker.
+    enum Event {
+        case frame(Wire.Kind, [UInt8])
+        /// Something was written to the wake descriptor.
+        case woken
+    }
+
+    /// Waits for the worker's next reply frame, relaying its stderr meanwhile; returns early
+    /// when `wakeFD` becomes readable. Throws when the worker ends, sends garbage, or `deadline`
+    /// (monotonic seconds) passes.
+    func next(wakeFD: Int32?, deadline: Double?) throws(WireError) -> Event {
+        while true {
+            if let frame = try reader.bufferedFrame(magic: Wire.replyMagic) { return .frame(frame.0, frame.1) }
+            var descriptors = [pollfd(fd: reader.fd, events: Int16(POLLIN), revents: 0)]
+            if stderrFD >= 0 { descriptors.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
+            if let wakeFD { descriptors.append(pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)) }
+            var timeout: Int32 = -1
+            if let deadline {
+                let remaining = deadline - monotonicSeconds()
+                if remaining <= 0 { throw .timedOut }
+                timeout = Int32(min(remaining * 1000 + 1, Double(Int32.max)))
+            }
+            let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw .system("poll failed: \(String(cString: strerror(errno)))")
+            }
+            if ready == 0 { continue }
+            if stderrFD >= 0, descriptors[1].revents != 0 { relayStderr() }
+            if descriptors[0].revents != 0 {
+                try reader.readAvailable()
+                continue
+            }
+            if let wakeFD, descriptors.last!.revents != 0, descriptors.last!.fd == wakeFD { return .woken }
+        }
+    }
+
+    private func readFrame(deadline: Double?) throws(WireError) -> (Wire.Kind, [UInt8]) {
+        while true {
+            if case .frame(let kind, let payload) = try next(wakeFD: nil, deadline: deadline) { return (kind, payload) }
+        }
+    }
+
+    /// Copies what the worker wrote to stderr to ours, whole lines at a time, and keeps its tail.
+    /// A runtime stack trace after a fatal error becomes one line: the error itself says what
+    /// happened, and a page of addresses per crashed worker would bury it.
+    private func relayStderr() {
+        var buffer = [UInt8](repeating: 0, count: 16_384)
+        while stderrFD >= 0 {
+            let got = buffer.withUnsafeMutableBytes { read(stderrFD, $0.baseAddress, $0.count) }
+            if got > 0 {
+                stderrTail.append(buffer[..<got])
+                relay.feed(buffer[..<got])
+                continue
+            }
+            if got == 0 || (errno != EINTR && errno != EAGAIN) {
+                close(stderrFD)
+                stderrFD = -1
+                relay.flush()
+            }
+            return
+        }
+    }
+
+    private var relay = StderrRelay()
+
+    /// `; its last words: "…"`, or nothing when the worker said nothing on stderr.
+    var lastWordsSuffix: String {
+        relayStderr()
+        guard let words = stderrTail.summary else { return "" }
+        return "; its last words: \"\(words)\""
     }
 
     /// Sends `signal`, reaps the process and describes how it ended ("was killed by signal 9 (SIGKILL)").
@@ -112,8 +207,7 @@ final class WorkerProcess: @unchecked Sendable {
             }
         }
         markReaped()
-        closeRequests()
-        return Self.describe(waitStatus: status)
+        return ChildProcess.describe(waitStatus: status)
     }
 
     /// Closes stdin so the worker exits on its own; waits `grace` seconds, then kills it.
@@ -125,7 +219,7 @@ final class WorkerProcess: @unchecked Sendable {
         while monotonicSeconds() < deadline {
             let result = waitpid(pid, &status, WNOHANG)
             if result == pid || (result < 0 && errno != EINTR) { markReaped(); return }
-            usleep(2_000)
+            usleep(1_000)
         }
         kill(signal: SIGKILL)
     }
@@ -139,21 +233,123 @@ final class WorkerProcess: @unchecked Sendable {
     private func closeRequests() {
         if requestFD >= 0 { close(requestFD); requestFD = -1 }
     }
+}
 
-    static func describe(waitStatus status: Int32) -> String {
-        ChildProcess.describe(waitStatus: status)
+/// Passes a worker's stderr on to ours line by line, folding runtime stack traces.
+struct StderrRelay {
+    private var partial: [UInt8] = []
+    private var omittedFrames = 0
+
+    mutating func feed(_ bytes: ArraySlice<UInt8>) {
+        partial.append(contentsOf: bytes)
+        while let newline = partial.firstIndex(of: UInt8(ascii: "\n")) {
+            let line = Array(partial[...newline])
+            partial.removeSubrange(...newline)
+            pass(line)
+        }
+        // A very long line without a newline is passed on as it is.
+        if partial.count > 8192 {
+            endFold()
+            write(partial)
+            partial.removeAll()
+        }
+    }
+
+    mutating func flush() {
+        if !partial.isEmpty { pass(partial) }
+        partial.removeAll()
+        endFold()
+    }
+
+    private mutating func pass(_ line: [UInt8]) {
+        let text = String(decoding: line, as: UTF8.self)
+        if text.hasPrefix("Current stack trace:") {
+            omittedFrames = max(omittedFrames, 0)
+            inFold = true
+            return
+        }
+        if inFold, Self.isFrame(text) {
+            omittedFrames += 1
+            return
+        }
+        endFold()
+        write(line)
+    }
+
+    private var inFold = false
+
+    private mutating func endFold() {
+        guard inFold else { return }
+        inFold = false
+        write(Array("(stack trace of \(omittedFrames) frames omitted)\n".utf8))
+        omittedFrames = 0
+    }
+
+    /// "12   libswiftCore.so   0x00007f… symbol + 33"
+    private static func isFrame(_ line: String) -> Bool {
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        return fields.count >= 3 && Int(fields[0]) != nil && fields[2].hasPrefix("0x")
+    }
+
+    private func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = Glibc.write(STDERR_FILENO, raw.baseAddress! + offset, raw.count - offset)
+                if written <= 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += written
+            }
+        }
     }
 }
 
-/// How to start a worker: an executable that calls ``Worker/serveIfRequested(_:)`` early.
+/// The last few kilobytes a worker wrote to stderr, and the lines of it worth quoting.
+struct LastWords {
+    private var bytes: [UInt8] = []
+    private let limit = 4096
+
+    mutating func append(_ more: ArraySlice<UInt8>) {
+        bytes.append(contentsOf: more)
+        if bytes.count > limit { bytes.removeFirst(bytes.count - limit) }
+    }
+
+    /// The last lines (at most three, 400 characters), joined with " / "; a Swift runtime
+    /// "Fatal error" line is preferred when there is one.
+    var summary: String? {
+        let lines = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !lines.isEmpty else { return nil }
+        let chosen: [String]
+        if let fatal = lines.lastIndex(where: { $0.contains("Fatal error") || $0.contains("Precondition failed") || $0.contains("Assertion failed") }) {
+            chosen = [lines[fatal]]
+        } else {
+            chosen = Array(lines.suffix(3))
+        }
+        let text = chosen.joined(separator: " / ")
+        return text.count > 400 ? String(text.prefix(397)) + "…" : text
+    }
+}
+
+/// How to start a worker: the executable (which links Trenza), its arguments, its setup.
 struct WorkerLaunch: Sendable {
     var executable: String
     var arguments: [String]
+    var setup: JobTravel.Parcel?
 }
 
 /// A worker process could not be started; the message says why.
 public struct WorkerStartError: Error, CustomStringConvertible, Sendable {
     public var message: String
-    init(_ message: String) { self.message = message }
+    /// The system refused a process, thread or descriptor (EAGAIN, EMFILE…): a limit, not a bug.
+    var isLimit: Bool
+    var isSetupFailure: Bool
+    init(_ message: String, isLimit: Bool = false, isSetupFailure: Bool = false) {
+        self.message = message
+        self.isLimit = isLimit
+        self.isSetupFailure = isSetupFailure
+    }
     public var description: String { message }
 }

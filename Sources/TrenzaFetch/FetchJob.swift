@@ -122,8 +122,19 @@ public struct FetchResult: Codable, Sendable, Equatable {
 /// On the async engine it is native async I/O. On the threads engine each pool thread blocks
 /// until its own download is over, and in a worker process the worker blocks the same way; the
 /// bytes themselves move on the shared HTTP client's event loop either way.
-public struct FetchJob: Job {
+public struct FetchJob: Job, Codable {
     public static let name = "fetch.download"
+
+    /// What travels to a worker process: nothing. The clients belong to one process and the
+    /// callbacks to the caller, so a worker uses its own clients (one thread for its flushes:
+    /// it runs one download at a time) and reports through its outcomes only.
+    public init(from decoder: any Decoder) throws {
+        self.init(clients: Self.workerClients)
+    }
+
+    public func encode(to encoder: any Encoder) throws {}
+
+    private static let workerClients = FetchClients(blockingThreads: 1)
 
     private let clients: FetchClients
     private let onBytes: (@Sendable (_ index: Int, _ count: Int) -> Void)?

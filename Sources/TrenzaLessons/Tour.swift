@@ -103,15 +103,6 @@ public enum Tour {
         return result
     }
 
-    /// The jobs the lessons run in worker processes; the worker's registry must include them.
-    public static var jobs: JobRegistry {
-        var registry = JobRegistry()
-        registry.register(TareaIntensivaJob())
-        registry.register(MatrixInverseJob())
-        registry.register(WordCountJob())
-        return registry
-    }
-
     /// Serves a lesson's helper role (producer, consumer, …) and exits, if this process was
     /// started as one; returns at once otherwise. Call at the top of `main`.
     public static func runHelperIfRequested() {

@@ -7,9 +7,8 @@ import TrenzaLessons
 enum Entry {
     static func main() async {
         MemoryTuning.keepLargeBuffers()
-        // A worker process or a lesson's helper process serves its role and never returns; this
-        // comes before anything else, like Python's `if __name__ == "__main__"`.
-        Worker.serveIfRequested(Jobs.all)
+        // A lesson's helper process serves its role and never returns. (A worker process of a
+        // pool never gets here: Trenza serves its jobs before `main` runs.)
         Tour.runHelperIfRequested()
 
         do {

@@ -8,6 +8,11 @@ import Testing
 import Glibc
 #endif
 
+struct TestOnlyJob: Job {
+    static let name = "tests.test-only"
+    func run(_ input: Int) -> Int { input }
+}
+
 @Suite("Process pool: crashes, hangs and clean-up")
 struct ProcessPoolTests {
     @Test("a worker that aborts, exits or babbles costs exactly its item")
@@ -72,17 +77,18 @@ struct ProcessPoolTests {
     func noLeftoversAfterCancellation() async throws {
         let pool = try ProcessPool(width: 2, executable: trenzaPath)
         defer { pool.shutdown() }
-        _ = await pool.map(ProbeJob(), [.echo(0), .echo(1), .echo(2), .echo(3)])
+        // Items of 50 ms, one per message: both workers start and take some.
+        _ = await pool.map(ProbeJob(), (0..<4).map { ProbeJob.Action.sleep(milliseconds: 50, value: $0) }, chunkSize: 1)
         let warm = pool.workerProcessIDs
         #expect(warm.count == 2)
         let started = Mutex(0)
         let task = Task {
-            await pool.map(ProbeJob(), (0..<4).map { _ in ProbeJob.Action.hang }) { event in
+            await pool.map(ProbeJob(), (0..<4).map { _ in ProbeJob.Action.hang }, chunkSize: 1) { event in
                 if case .started = event { started.withLock { $0 += 1 } }
             }
         }
-        // Both workers hold work once all four items are out (two queued at each).
-        while started.withLock({ $0 }) < 4 { try await Task.sleep(for: .milliseconds(5)) }
+        // Both workers hold a hung item once two are out (one message in flight per slow worker).
+        while started.withLock({ $0 }) < 2 { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
         let outcomes = await task.value
         #expect(outcomes.allSatisfy { $0.failure?.kind == .cancelled })
@@ -109,15 +115,13 @@ struct ProcessPoolTests {
         #expect(seen.count <= 2)
     }
 
-    @Test("a job the worker does not know fails each item with a clear message")
+    @Test("a job the worker program does not contain fails each item with a clear message")
     func unknownJob() async {
-        struct Unregistered: Job {
-            static let name = "tests.not-registered"
-            func run(_ input: Int) -> Int { input }
-        }
-        let outcomes = await runner(.processes, width: 1).map(Unregistered(), [1, 2])
+        // This test's own type: the worker here is `trenza`, which does not contain it.
+        let outcomes = await runner(.processes, width: 1).map(TestOnlyJob(), [1, 2])
         #expect(outcomes.allSatisfy { $0.failure?.kind == .protocolError })
-        #expect(outcomes[0].failure?.message.contains("not registered") == true)
+        let message = outcomes[0].failure?.message ?? ""
+        #expect(message.contains("TestOnlyJob") && message.contains("does not exist in the worker executable"), "\(message)")
     }
 
     @Test("a program that is not a worker is reported, not hung on")
@@ -142,8 +146,8 @@ struct ProcessPoolTests {
             static let name = "tests.reverse"
             func run(_ input: String) -> String { String(input.reversed()) }
         }
-        // The threads engine needs no registry; the worker program does not know tests.reverse,
-        // so use a built-in job for the process engine with a large payload instead.
+        // The worker program here (`trenza`) does not contain this test's job type, so the
+        // process engine gets a built-in job with a large payload instead.
         let threadOutcome = await runner(.threads, width: 1).map(Reverse(), [big])
         #expect(threadOutcome[0].output == String(big.reversed()))
         let inputs = Array(repeating: Int.max / 3, count: 50_000)
@@ -165,7 +169,7 @@ struct WireProtocolTests {
     func framesThroughPipe() throws {
         let pipe = try ChildProcess.pipe()
         defer { close(pipe.read) }
-        var builder = Wire.FrameBuilder(reply: ())
+        var builder = Wire.FrameBuilder(kind: .results)
         builder.append(status: .ok, bytes: "42".utf8)
         builder.append(status: .jobError, bytes: "bad".utf8)
         let reply = builder.finish()
@@ -200,5 +204,51 @@ struct WireProtocolTests {
         #expect(throws: WireError.timedOut) {
             _ = try reader.readFrame(magic: Wire.replyMagic, deadline: monotonicSeconds() + 0.05)
         }
+    }
+}
+
+@Suite("Wire protocol: a worker trusts no count")
+struct HostileFrameTests {
+    /// Starts `trenza` as a worker of this process, with pipes for its stdin and stdout.
+    func startWorker() throws -> (pid: Int32, requests: Int32, replies: Int32) {
+        let toChild = try ChildProcess.pipe(), fromChild = try ChildProcess.pipe()
+        let pid = try ChildProcess.spawn(
+            executable: trenzaPath, arguments: [], environment: [Worker.environmentKey: String(getpid())],
+            redirect: [STDIN_FILENO: toChild.read, STDOUT_FILENO: fromChild.write])
+        close(toChild.read); close(fromChild.write)
+        let reader = FrameReader(fd: fromChild.read)
+        let (kind, _) = try reader.readFrame(magic: Wire.replyMagic, deadline: monotonicSeconds() + 30)
+        #expect(kind == .hello)
+        return (pid, toChild.write, fromChild.read)
+    }
+
+    @Test("a 14-byte run frame claiming 4,294,967,295 inputs ends the worker at once with a message, not an allocation")
+    func lyingCount() throws {
+        let worker = try startWorker()
+        defer { close(worker.requests); close(worker.replies) }
+        // magic, kind run, length 8, job id 1, count 0xFFFFFFFF
+        let frame: [UInt8] = [Wire.requestMagic, Wire.Kind.run.rawValue, 0, 0, 0, 8, 0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFF]
+        try writeAll(worker.requests, frame)
+        let status = ChildProcess.wait(worker.pid)
+        #expect(ChildProcess.describe(waitStatus: status) == "exited with status 70")
+    }
+
+    @Test("a frame header claiming a gigabyte allocates nothing until the bytes arrive")
+    func lyingLength() throws {
+        let worker = try startWorker()
+        defer { close(worker.replies) }
+        // A header promising 1 GiB, then the pipe closes: the worker sees a short frame and exits.
+        try writeAll(worker.requests, [Wire.requestMagic, Wire.Kind.run.rawValue, 0x40, 0, 0, 0, 1, 2, 3])
+        usleep(200_000)
+        let rss = residentKiB(of: worker.pid)
+        close(worker.requests)
+        _ = ChildProcess.wait(worker.pid)
+        #expect(rss != nil && rss! < 200_000, "the worker holds \(rss ?? -1) KiB after a 1 GiB header")
+    }
+
+    func residentKiB(of pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+        return line.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") }
     }
 }

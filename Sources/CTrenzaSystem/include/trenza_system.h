@@ -31,4 +31,15 @@ void trenza_release_free_memory(void);
 /// Bytes malloc has handed out and not had back, in every arena (mallinfo2: uordblks + hblkhd).
 size_t trenza_heap_bytes_in_use(void);
 
+/// An address inside the image (executable or shared library) that holds Trenza's code. A worker
+/// process re-runs the same image at another load address (ASLR); the difference between the two
+/// processes' anchors translates addresses that appear in private types' runtime names.
+const void *trenza_image_anchor(void);
+
+/// The image's load address and path (dladdr) for `address`; 0 on success.
+int trenza_image_of(const void *address, const void **base, const char **path);
+
+/// The environment variable that marks a worker process, read before `main` runs.
+#define TRENZA_WORKER_ENVIRONMENT_KEY "TRENZA_WORKER_PARENT"
+
 #endif

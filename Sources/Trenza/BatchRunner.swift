@@ -1,0 +1,101 @@
+import Synchronization
+
+/// The front ends every engine shares: `map` (all outcomes, in input order) and `submit` (one
+/// item), both opening a batch on an ``EngineCore`` and waiting for its deliveries.
+enum BatchRunner {
+    /// Runs `job` over `inputs`; one outcome per input, in input order. Cancelling the calling
+    /// task cancels the batch.
+    static func map<J: Job>(on engine: some EngineCore, _ job: J, _ inputs: [J.Input], settings: BatchSettings, onEvent: ProgressHandler?) async -> [Outcome<J.Output>] {
+        if inputs.isEmpty { return [] }
+        let slots = OutcomeSlots<J.Output>(count: inputs.count)
+        let handle = BatchHandle()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = Countdown(inputs.count, then: continuation)
+                let core = BatchCore(job: job, onEvent: onEvent) { outcomes in
+                    for (index, outcome) in outcomes { slots.set(index, outcome) }
+                    done.arrive(count: outcomes.count)
+                }
+                let items = core.append(contentsOf: inputs)
+                do throws(JobTravelError) {
+                    let id = try engine.open(core, settings: settings)
+                    if handle.opened(id) { engine.cancel(id) }
+                    engine.enqueue(id, items: items)
+                } catch {
+                    core.fail(items, kind: .protocolError, message: error.message)
+                }
+            }
+        } onCancel: {
+            if let id = handle.cancel() { engine.cancel(id) }
+        }
+        if let id = handle.id { engine.close(id) }
+        return slots.values()
+    }
+
+    /// Runs one item; cancelling the calling task cancels it.
+    static func submit<J: Job>(on engine: some EngineCore, _ job: J, _ input: J.Input, settings: BatchSettings) async -> Outcome<J.Output> {
+        let handle = BatchHandle()
+        let outcome = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Outcome<J.Output>, Never>) in
+                let core = BatchCore(job: job, onEvent: nil) { outcomes in
+                    if let first = outcomes.first { continuation.resume(returning: first.outcome) }
+                }
+                let items = core.append(contentsOf: [input])
+                do throws(JobTravelError) {
+                    let id = try engine.open(core, settings: settings)
+                    if handle.opened(id) { engine.cancel(id) }
+                    engine.enqueue(id, items: items)
+                } catch {
+                    core.fail(items, kind: .protocolError, message: error.message)
+                }
+            }
+        } onCancel: {
+            if let id = handle.cancel() { engine.cancel(id) }
+        }
+        if let id = handle.id { engine.close(id) }
+        return outcome
+    }
+}
+
+/// A batch's id shared with a cancellation handler that may run before the batch is open.
+final class BatchHandle: Sendable {
+    private let state = Mutex<(id: Int?, cancelled: Bool)>((nil, false))
+
+    var id: Int? { state.withLock { $0.id } }
+
+    /// Records the id; true when cancellation came first (the caller then cancels the batch).
+    func opened(_ id: Int) -> Bool {
+        state.withLock { state in
+            state.id = id
+            return state.cancelled
+        }
+    }
+
+    /// Marks cancellation; returns the id if the batch is open already.
+    func cancel() -> Int? {
+        state.withLock { state in
+            state.cancelled = true
+            return state.id
+        }
+    }
+}
+
+/// Resumes a continuation once `count` arrivals have been counted.
+final class Countdown: Sendable {
+    private let state: Mutex<(remaining: Int, continuation: CheckedContinuation<Void, Never>?)>
+
+    init(_ count: Int, then continuation: CheckedContinuation<Void, Never>) {
+        state = Mutex((count, continuation))
+        if count == 0 { arrive(count: 0) }
+    }
+
+    func arrive(count: Int = 1) {
+        let ready: CheckedContinuation<Void, Never>? = state.withLock { state in
+            state.remaining -= count
+            guard state.remaining <= 0 else { return nil }
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        ready?.resume()
+    }
+}

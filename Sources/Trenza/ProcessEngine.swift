@@ -1,0 +1,411 @@
+import CTrenzaSystem
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The machinery behind ``ProcessPool``: one thread per worker slot carrying out the
+/// decisions of a ``ProcessPoolScheduler``, and the batches it serves.
+final class ProcessEngine: EngineCore {
+    let width: Int
+    private let launch: WorkerLaunch
+    private let scheduler: Mutex<ProcessPoolScheduler>
+    private let batches = Mutex<[Int: any ProcessBatchHandle]>([:])
+    /// Job numbers by parcel, so one job value is defined once per worker and its chunk
+    /// sizing carries over between batches.
+    private let jobNumbers = Mutex<(numbers: [JobTravel.Parcel: Int], next: Int)>(([:], 0))
+    private let nextBatch = Atomic<Int>(0)
+    private let wakePipes: [(read: Int32, write: Int32)]
+    private let threads = Mutex<[pthread_t]>([])
+    private let stopped = Atomic<Bool>(false)
+
+    init(width: Int, launch: WorkerLaunch, maxItemsPerWorker: Int?) throws(WorkerStartError) {
+        self.width = width
+        self.launch = launch
+        self.scheduler = Mutex(ProcessPoolScheduler(configuration: .init(width: width, maxItemsPerWorker: maxItemsPerWorker)))
+        var pipes: [(read: Int32, write: Int32)] = []
+        for _ in 0..<width {
+            do {
+                let pipe = try ChildProcess.pipe()
+                for fd in [pipe.read, pipe.write] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+                pipes.append(pipe)
+            } catch {
+                pipes.forEach { Glibc.close($0.read); Glibc.close($0.write) }
+                throw error
+            }
+        }
+        wakePipes = pipes
+        var started = 0
+        var lastError: Int32 = 0
+        for number in 0..<width {
+            let result = startThread(name: "trenza-slot-\(number)") { [self] in runSlot(number) }
+            switch result {
+            case .success(let thread):
+                threads.withLock { $0.append(thread) }
+                started += 1
+            case .failure(let error):
+                // The system allows fewer threads than slots: the slots without one stay empty.
+                lastError = error.code
+                _ = scheduler.withLock { $0.workerFailedToStart(slot: number, message: "", limitReached: true) }
+            }
+        }
+        if started == 0 {
+            wakePipes.forEach { Glibc.close($0.read); Glibc.close($0.write) }
+            throw WorkerStartError("cannot start a thread for the process pool: \(String(cString: strerror(lastError)))", isLimit: true)
+        }
+    }
+
+    deinit {
+        wakePipes.forEach { Glibc.close($0.read); Glibc.close($0.write) }
+    }
+
+    var workerPIDs: [Int32] { scheduler.withLock { $0.workerPIDs } }
+
+    var streamWindow: Int { 16_384 * width }
+
+    // MARK: EngineCore
+
+    func open<J: Job>(_ batch: BatchCore<J>, settings: BatchSettings) throws(JobTravelError) -> Int {
+        let parcel = try JobTravel.parcel(for: batch.job)
+        let job = jobNumbers.withLock { table -> Int in
+            if let number = table.numbers[parcel] { return number }
+            if table.numbers.count > 1024 { table.numbers.removeAll() }
+            table.next += 1
+            table.numbers[parcel] = table.next
+            return table.next
+        }
+        let id = nextBatch.add(1, ordering: .relaxed).newValue
+        batches.withLock { $0[id] = ProcessBatch(core: batch, job: job, parcel: parcel) }
+        scheduler.withLock { $0.addBatch(id, job: job, chunkSize: settings.chunkSize, timeout: settings.timeout?.seconds) }
+        return id
+    }
+
+    func enqueue(_ batch: Int, items: Range<Int>) {
+        apply(scheduler.withLock { $0.enqueue(batch: batch, items: items) })
+    }
+
+    func cancel(_ batch: Int) {
+        apply(scheduler.withLock { $0.cancel(batch: batch) })
+    }
+
+    func close(_ batch: Int) {
+        scheduler.withLock { $0.removeBatch(batch) }
+        _ = batches.withLock { $0.removeValue(forKey: batch) }
+    }
+
+    func map<J: Job>(_ job: J, _ inputs: [J.Input], settings: BatchSettings, onEvent: ProgressHandler?) async -> [Outcome<J.Output>] {
+        await BatchRunner.map(on: self, job, inputs, settings: settings, onEvent: onEvent)
+    }
+
+    /// Fails what is queued, lets every slot finish its chunks in flight (up to `grace`), stops
+    /// the workers and joins the threads.
+    func shutdown(grace: Duration) {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        apply(scheduler.withLock { $0.shutDown() })
+        let deadline = monotonicSeconds() + grace.seconds
+        let joining = threads.withLock { list in defer { list.removeAll() }; return list }
+        // Past the grace period, in-flight work is cut off: its workers are killed.
+        let killer = startThread(name: "trenza-shutdown") { [self] in
+            while monotonicSeconds() < deadline {
+                if threadsFinished.load(ordering: .acquiring) == joining.count { return }
+                usleep(5_000)
+            }
+            for pid in workerPIDs { kill(pid, SIGKILL) }
+        }
+        for thread in joining { pthread_join(thread, nil) }
+        if case .success(let thread) = killer { pthread_join(thread, nil) }
+    }
+
+    private let threadsFinished = Atomic<Int>(0)
+
+    // MARK: Effects
+
+    private func apply(_ effects: [ProcessPoolScheduler.Effect]) {
+        for effect in effects {
+            switch effect {
+            case .fail(let chunk, let kind, let message):
+                batch(chunk.batch)?.fail(chunk.items, kind: kind, message: message)
+            case .wake(let slots):
+                for slot in slots { wake(slot) }
+            }
+        }
+    }
+
+    private func batch(_ id: Int) -> (any ProcessBatchHandle)? { batches.withLock { $0[id] } }
+
+    private func wake(_ slot: Int) {
+        var byte: UInt8 = 1
+        _ = write(wakePipes[slot].write, &byte, 1)
+    }
+
+    private func drainWakeups(_ slot: Int) {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while buffer.withUnsafeMutableBytes({ read(wakePipes[slot].read, $0.baseAddress, $0.count) }) > 0 {}
+    }
+
+    private func waitForWakeup(_ slot: Int) {
+        var descriptor = pollfd(fd: wakePipes[slot].read, events: Int16(POLLIN), revents: 0)
+        _ = poll(&descriptor, 1, -1)
+        drainWakeups(slot)
+    }
+
+    // MARK: A slot's thread
+
+    /// Carries out the scheduler's decisions for one slot until the pool shuts down.
+    private func runSlot(_ number: Int) {
+        defer { threadsFinished.add(1, ordering: .releasing) }
+        var worker: WorkerProcess?
+        var defined: Set<Int> = []
+        var consecutiveStartFailures = 0
+
+        func died(_ reason: String, kind: ItemFailure.Kind) {
+            apply(scheduler.withLock { $0.workerDied(slot: number, reason: reason, kind: kind) })
+            worker = nil
+            defined = []
+        }
+
+        func deathReason(_ error: WireError, of current: WorkerProcess) -> (String, ItemFailure.Kind) {
+            let pid = current.pid
+            switch error {
+            case .timedOut:
+                current.kill(signal: SIGKILL)
+                return ("worker process \(pid) was killed and replaced", .timedOut)
+            case .endOfStream:
+                let death = current.kill(signal: SIGKILL)
+                return ("worker process \(pid) \(death)\(current.lastWordsSuffix)", .workerCrashed)
+            case .malformed(let detail):
+                let death = current.kill(signal: SIGKILL)
+                return ("worker process \(pid) sent a malformed reply (\(detail)) and was killed; it then \(death)", .workerCrashed)
+            case .system(let detail):
+                current.kill(signal: SIGKILL)
+                return ("lost worker process \(pid): \(detail)", .workerCrashed)
+            }
+        }
+
+        while true {
+            let action = scheduler.withLock { $0.next(slot: number, now: monotonicSeconds()) }
+            switch action {
+            case .exit:
+                return
+
+            case .idle:
+                guard let current = worker else {
+                    waitForWakeup(number)
+                    continue
+                }
+                // Idle with a worker: wake for new work, and notice if the worker dies meanwhile.
+                do throws(WireError) {
+                    switch try current.next(wakeFD: wakePipes[number].read, deadline: nil) {
+                    case .woken: drainWakeups(number)
+                    case .frame(let kind, _): throw WireError.malformed("an unrequested \(kind) frame")
+                    }
+                } catch {
+                    let (reason, kind) = deathReason(error, of: current)
+                    died(reason, kind: kind)
+                }
+
+            case .spawn:
+                do {
+                    let started = try WorkerProcess.spawn(launch)
+                    worker = started
+                    defined = []
+                    consecutiveStartFailures = 0
+                    scheduler.withLock { $0.workerStarted(slot: number, pid: started.pid) }
+                } catch {
+                    consecutiveStartFailures += 1
+                    apply(scheduler.withLock {
+                        $0.workerFailedToStart(slot: number, message: error.message, limitReached: error.isLimit || error.isSetupFailure)
+                    })
+                    // A worker that cannot start now may start in a moment (a limit freed up);
+                    // do not spin meanwhile.
+                    usleep(UInt32(min(consecutiveStartFailures, 10)) * 20_000)
+                }
+
+            case .send(let chunks):
+                guard let current = worker else { continue }
+                var bytes: [UInt8] = []
+                var sent: [(ProcessPoolScheduler.Chunk, any ProcessBatchHandle, Int)] = []
+                // Never more unread bytes than the request pipe holds: then a write never
+                // blocks, and a worker blocked writing its reply cannot deadlock against us.
+                let budget = current.requestCapacity / 2 / max(1, chunks.count)
+                for chunk in chunks {
+                    guard let handle = batch(chunk.batch) else {
+                        apply(scheduler.withLock { $0.shortened(slot: number, chunk: chunk, sent: 0) })
+                        continue
+                    }
+                    if !defined.contains(handle.jobNumber) {
+                        bytes += Wire.parcelFrame(kind: .defineJob, prefix: UInt32(handle.jobNumber), handle.parcel)
+                        defined.insert(handle.jobNumber)
+                    }
+                    let count = handle.encode(chunk.items, into: &bytes, budget: budget)
+                    if count < chunk.items.count {
+                        apply(scheduler.withLock { $0.shortened(slot: number, chunk: chunk, sent: count) })
+                    }
+                    if count > 0 { sent.append((chunk, handle, count)) }
+                }
+                do {
+                    try current.send(bytes)
+                    for (chunk, handle, count) in sent {
+                        handle.started(chunk.items.lowerBound..<chunk.items.lowerBound + count)
+                    }
+                } catch {
+                    // It died before reading these chunks; the scheduler re-queues all but the
+                    // first, which is blamed only if it was the worker's single item.
+                    let (reason, kind) = deathReason(error, of: current)
+                    died(reason, kind: kind)
+                }
+
+            case .awaitReply(let deadline):
+                guard let current = worker else { continue }
+                do throws(WireError) {
+                    switch try current.next(wakeFD: wakePipes[number].read, deadline: deadline) {
+                    case .woken:
+                        drainWakeups(number)
+                    case .frame(let kind, let payload):
+                        guard kind == .results else { throw WireError.malformed("unexpected \(kind) frame") }
+                        let now = monotonicSeconds()
+                        guard let head = scheduler.withLock({ $0.inFlight(slot: number).first }) else {
+                            throw WireError.malformed("a reply with no request in flight")
+                        }
+                        let seconds = scheduler.withLock { $0.headSeconds(slot: number, now: now) }
+                        try batch(head.batch)?.deliver(head.items, payload: payload, seconds: seconds)
+                        apply(scheduler.withLock { $0.chunkAnswered(slot: number, now: now) })
+                    }
+                } catch {
+                    let (reason, kind) = deathReason(error, of: current)
+                    let message = kind == .timedOut
+                        ? "timed out after \(formatSeconds(timeoutOfHead(number) ?? 0)); \(reason)"
+                        : reason
+                    died(message, kind: kind)
+                }
+
+            case .retire:
+                worker?.stop(grace: 2)
+                worker = nil
+                defined = []
+                apply(scheduler.withLock { $0.workerRetired(slot: number) })
+
+            case .kill:
+                if let current = worker {
+                    current.kill(signal: SIGKILL)
+                }
+                died("cancelled", kind: .cancelled)
+            }
+        }
+    }
+
+    private func timeoutOfHead(_ slot: Int) -> Double? {
+        scheduler.withLock { $0.timeoutOfHead(slot: slot) }
+    }
+}
+
+/// A batch as a slot's thread sees it, whatever its job type.
+protocol ProcessBatchHandle: Sendable {
+    var jobNumber: Int { get }
+    var parcel: JobTravel.Parcel { get }
+    /// Appends a run frame for as many of `items` as fit in `budget` bytes (at least one);
+    /// returns how many.
+    func encode(_ items: Range<Int>, into bytes: inout [UInt8], budget: Int) -> Int
+    func deliver(_ items: Range<Int>, payload: [UInt8], seconds: Double) throws(WireError)
+    func fail(_ items: Range<Int>, kind: ItemFailure.Kind, message: String)
+    func started(_ items: Range<Int>)
+}
+
+final class ProcessBatch<J: Job>: ProcessBatchHandle {
+    let core: BatchCore<J>
+    let jobNumber: Int
+    let parcel: JobTravel.Parcel
+    /// Inputs that could not be encoded: they travel empty and fail with this reason.
+    private let encodeFailures = Mutex<[Int: String]>([:])
+
+    init(core: BatchCore<J>, job: Int, parcel: JobTravel.Parcel) {
+        self.core = core
+        self.jobNumber = job
+        self.parcel = parcel
+    }
+
+    func encode(_ items: Range<Int>, into bytes: inout [UInt8], budget: Int) -> Int {
+        var request = Wire.FrameBuilder(run: UInt32(jobNumber))
+        let inputs = core.inputs(items)
+        for (offset, input) in inputs.enumerated() {
+            if offset > 0 && request.byteCount >= budget { break }
+            do {
+                try request.append { encoder in try encoder.encodeValue(input, codingPath: []) }
+            } catch {
+                let index = items.lowerBound + offset
+                encodeFailures.withLock { $0[index] = "cannot encode input: \(error)" }
+                request.append(bytes: [])
+            }
+        }
+        bytes += request.finish()
+        return request.count
+    }
+
+    func deliver(_ items: Range<Int>, payload: [UInt8], seconds: Double) throws(WireError) {
+        var reader = Wire.PayloadReader(payload)
+        let count = try reader.count(minimumEntrySize: 5)
+        guard count == items.count else { throw .malformed("\(count) results for \(items.count) inputs") }
+        var outcomes: [Outcome<J.Output>] = []
+        outcomes.reserveCapacity(count)
+        for index in items {
+            let status = try reader.uint8()
+            let body = try reader.slice(try reader.uint32())
+            switch Wire.Status(rawValue: status) {
+            case .ok:
+                do {
+                    outcomes.append(.success(try BinaryCodec.decode(J.Output.self, from: body)))
+                } catch {
+                    outcomes.append(.failure(ItemFailure(index: index, kind: .protocolError, message: "cannot decode output: \(error)")))
+                }
+            case .jobError:
+                outcomes.append(.failure(ItemFailure(index: index, kind: .jobError, message: String(decoding: body, as: UTF8.self))))
+            case .protocolError:
+                outcomes.append(.failure(ItemFailure(index: index, kind: .protocolError, message: String(decoding: body, as: UTF8.self))))
+            case nil:
+                throw .malformed("unknown result status \(status)")
+            }
+        }
+        let failures = encodeFailures.withLock { failures -> [(Int, String)] in
+            guard !failures.isEmpty else { return [] }
+            let found = items.compactMap { index in failures.removeValue(forKey: index).map { (index, $0) } }
+            return found
+        }
+        for (index, message) in failures {
+            outcomes[index - items.lowerBound] = .failure(ItemFailure(index: index, kind: .protocolError, message: message))
+        }
+        core.finish(items, outcomes, seconds: seconds)
+    }
+
+    func fail(_ items: Range<Int>, kind: ItemFailure.Kind, message: String) {
+        core.fail(items, kind: kind, message: message)
+    }
+
+    func started(_ items: Range<Int>) { core.started(items) }
+}
+
+/// Starts a joinable POSIX thread, reporting the system's refusal instead of ignoring it
+/// (Foundation's `Thread.start()` cannot fail visibly, which under a process limit hangs
+/// whoever waits for that thread).
+func startThread(name: String, _ body: @escaping @Sendable () -> Void) -> Result<pthread_t, ThreadStartError> {
+    final class Box { let body: @Sendable () -> Void; let name: String; init(_ body: @escaping @Sendable () -> Void, _ name: String) { self.body = body; self.name = name } }
+    let box = Unmanaged.passRetained(Box(body, name)).toOpaque()
+    var thread = pthread_t()
+    let status = pthread_create(&thread, nil, { raw in
+        let box = Unmanaged<AnyObject>.fromOpaque(raw!).takeRetainedValue() as! Box
+        ThreadName.set(box.name)
+        box.body()
+        return nil
+    }, box)
+    if status != 0 {
+        Unmanaged<AnyObject>.fromOpaque(box).release()
+        return .failure(ThreadStartError(code: status))
+    }
+    return .success(thread)
+}
+
+/// The system refused a thread; `code` is the error number (EAGAIN under a process limit).
+struct ThreadStartError: Error {
+    var code: Int32
+}

@@ -1,0 +1,136 @@
+/// The jobs a worker process has been sent, by the number the pool gave each, and the frames
+/// that use them.
+struct WorkerJobTable {
+    /// Runs one encoded input and encodes its output into the reply.
+    typealias Handler = (_ input: ArraySlice<UInt8>, _ output: BinaryEncoderCore) throws -> Void
+
+    private enum Entry {
+        case ready(Handler)
+        /// The job could not be rebuilt here; every item of it fails with this message.
+        case unusable(String)
+    }
+
+    private var entries: [UInt32: Entry] = [:]
+
+    /// Handles one request frame; returns the reply to send, if the frame asks for one.
+    mutating func handle(_ kind: Wire.Kind, _ payload: [UInt8]) throws(WireError) -> [UInt8]? {
+        var reader = Wire.PayloadReader(payload)
+        switch kind {
+        case .defineJob:
+            let id = try reader.uint32Value()
+            let parcel = try reader.parcel()
+            entries[id] = Self.entry(for: parcel)
+            return nil
+        case .setup:
+            let parcel = try reader.parcel()
+            var reply = Wire.FrameBuilder(kind: .setupResult)
+            do {
+                try Self.runSetup(parcel)
+                reply.append(status: .ok, bytes: [])
+            } catch {
+                reply.append(status: .jobError, bytes: describe(error).utf8)
+            }
+            return reply.finish()
+        case .run:
+            return try run(&reader)
+        case .hello, .results, .setupResult:
+            throw .malformed("a worker does not accept \(kind) frames")
+        }
+    }
+
+    private func run(_ reader: inout Wire.PayloadReader) throws(WireError) -> [UInt8] {
+        let id = try reader.uint32Value()
+        // Each input takes at least its 4-byte length: a count beyond that is a lie.
+        let count = try reader.count(minimumEntrySize: 4)
+        var reply = Wire.FrameBuilder(kind: .results)
+        switch entries[id] {
+        case nil:
+            let message = "job #\(id) was never defined in this worker"
+            for _ in 0..<count { reply.append(status: .protocolError, bytes: message.utf8) }
+        case .unusable(let message):
+            for _ in 0..<count { reply.append(status: .protocolError, bytes: message.utf8) }
+        case .ready(let handler):
+            for _ in 0..<count {
+                let input = try reader.slice(try reader.uint32())
+                do {
+                    try reply.append(status: .ok) { output in try handler(input, output) }
+                } catch WorkerSideError.protocolError(let message) {
+                    reply.append(status: .protocolError, bytes: message.utf8)
+                } catch {
+                    reply.append(status: .jobError, bytes: describe(error).utf8)
+                }
+            }
+        }
+        return reply.finish()
+    }
+
+    private static func entry(for parcel: JobTravel.Parcel) -> Entry {
+        guard let type = JobTravel.resolve(parcel) else {
+            return .unusable("the job type \(parcel.typeName) does not exist in the worker executable (a pool's worker must be the same program, or one that links the job's module)")
+        }
+        guard let jobType = type as? any Job.Type else {
+            return .unusable("\(type) is not a Job")
+        }
+        do {
+            return .ready(try handler(for: jobType, value: parcel.value))
+        } catch {
+            return .unusable(describe(error))
+        }
+    }
+
+    private static func handler<J: Job>(for type: J.Type, value: [UInt8]?) throws -> Handler {
+        let job: J
+        if let value {
+            guard let decodable = J.self as? any Decodable.Type else {
+                throw WorkerSideError.protocolError("\(J.self) arrived encoded but is not Decodable")
+            }
+            job = try decode(decodable, from: value[...]) as! J
+        } else {
+            guard MemoryLayout<J>.size == 0 else {
+                throw WorkerSideError.protocolError("\(J.self) arrived without its value")
+            }
+            // A type without stored properties has exactly one value, and no bits to set.
+            job = unsafeBitCast((), to: J.self)
+        }
+        return { bytes, encoder in
+            let input: J.Input
+            do {
+                input = try BinaryCodec.decode(J.Input.self, from: bytes)
+            } catch {
+                throw WorkerSideError.protocolError("cannot decode input for \(J.self): \(error)")
+            }
+            let output = try job.run(input)
+            do {
+                try encoder.encodeValue(output, codingPath: [])
+            } catch {
+                throw WorkerSideError.protocolError("cannot encode output of \(J.self): \(error)")
+            }
+        }
+    }
+
+    private static func runSetup(_ parcel: JobTravel.Parcel) throws {
+        guard let type = JobTravel.resolve(parcel) else {
+            throw JobError("the setup type \(parcel.typeName) does not exist in the worker executable")
+        }
+        guard let setupType = type as? any WorkerSetup.Type, let value = parcel.value else {
+            throw JobError("\(type) is not a WorkerSetup")
+        }
+        let setup = try decode(setupType, from: value[...])
+        try setup.setUp()
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, from bytes: ArraySlice<UInt8>) throws -> T {
+        try BinaryCodec.decode(type, from: bytes)
+    }
+}
+
+/// Failures a worker reports that are not the job's own errors.
+enum WorkerSideError: Error, CustomStringConvertible {
+    case protocolError(String)
+
+    var description: String {
+        switch self {
+        case .protocolError(let message): message
+        }
+    }
+}
