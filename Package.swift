@@ -87,6 +87,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A program that uses worker processes without any hook in its `main`: the tests run it
+        // contained and check that workers never run `main` and jobs travel with their values.
+        .executableTarget(name: "trenza-host-fixture", dependencies: ["Trenza"], path: "Tests/Fixtures/HostFixture"),
         // What several test targets need: the built `trenza`, blocking work off the cooperative pool.
         .target(name: "TrenzaTestSupport", path: "Tests/TrenzaTestSupport"),
         .testTarget(name: "TrenzaTests", dependencies: ["Trenza", "TrenzaTestSupport"]),
