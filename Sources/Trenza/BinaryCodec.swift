@@ -5,9 +5,10 @@
 /// every value is one tag byte and its payload: scalars as little-endian bytes, strings as
 /// length + UTF-8, containers as a count and their elements (keyed ones with each key), so that a
 /// decoder can skip any value and find fields by name in any order. Private to the wire protocol:
-/// both ends are the same program, so there is no versioning.
-enum BinaryCodec {
-    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+/// both ends are the same program, so there is no versioning. `package` so that the bench can
+/// report how many bytes an item's input and output take on the wire.
+package enum BinaryCodec {
+    package static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let core = BinaryEncoderCore()
         try core.encodeValue(value, codingPath: [])
         return core.bytes
