@@ -62,7 +62,7 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
                 findings.append("The tutorial sends CPU-bound work to processes because Python's GIL serialises threads; here processes ran at \(BenchFormat.percent(processes.throughput / winner.throughput)) of the speed of \(winner.engine).")
             }
             if let threads = best.first(where: { $0.engine == "threads" }), let processes = best.first(where: { $0.engine == "processes" }) {
-                findings.append(compare(threads, processes, what: section.unit))
+                findings += compare(threads, processes, in: section, roundTrip: roundTrip(report, width: processes.width))
             }
             if let top = best.compactMap(section.speedUp).max(), top < 1.2 {
                 let reason = report.machine.wasBusy
@@ -91,16 +91,76 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
         return BenchAdvice(question: .workKind, findings: findings, recommendation: "On this machine: " + parts.joined(separator: "; ") + ".")
     }
 
-    /// Threads against processes on the same CPU-bound items.
-    private static func compare(_ threads: BenchRow, _ processes: BenchRow, what unit: String) -> String {
+    /// Threads against processes on the same CPU-bound items, explained only by what was
+    /// measured: the bytes that crossed the pipes per item, the workers' start-up and, when the
+    /// overhead workload ran, what one round trip through the pipes costs. What those figures do
+    /// not cover is said to be unexplained, not guessed at.
+    static func compare(_ threads: BenchRow, _ processes: BenchRow, in section: BenchSection, roundTrip: Double?) -> [String] {
+        let unit = section.unit
         let ratio = threads.throughput / processes.throughput
+        let rates = "\(BenchFormat.rate(threads.throughput)) against \(BenchFormat.rate(processes.throughput)) \(unit)"
+        var sentences: [String] = []
         if ratio >= tieRatio {
-            return "Threads beat processes by \(BenchFormat.percent(ratio - 1)) (\(BenchFormat.rate(threads.throughput)) against \(BenchFormat.rate(processes.throughput)) \(unit)): Swift has no GIL, and copying \(unit) through pipes costs more than it buys; choose processes only to isolate crashes."
+            sentences.append("Threads beat processes by \(BenchFormat.percent(ratio - 1)) (\(rates)).")
+        } else if ratio <= 1 / tieRatio {
+            sentences.append("Processes beat threads by \(BenchFormat.percent(1 / ratio - 1)) (\(BenchFormat.rate(processes.throughput)) against \(BenchFormat.rate(threads.throughput)) \(unit)); the bench measures nothing that says why.")
+        } else {
+            sentences.append("Threads and processes were within \(BenchFormat.percent(abs(ratio - 1))) of each other (\(BenchFormat.rate(threads.throughput)) and \(BenchFormat.rate(processes.throughput)) \(unit)): without a GIL both run in parallel; processes add isolation.")
         }
-        if ratio <= 1 / tieRatio {
-            return "Processes beat threads by \(BenchFormat.percent(1 / ratio - 1)) (\(BenchFormat.rate(processes.throughput)) against \(BenchFormat.rate(threads.throughput)) \(unit)): separate heaps avoid the contention threads met here."
+
+        // What crossed the pipes, and what moving it costs at the measured round trip.
+        var transfer: Double?
+        if let input = section.inputBytesPerItem, let output = section.outputBytesPerItem {
+            var sentence = "Per item, \(BenchFormat.bytes(input)) went to a worker and \(BenchFormat.bytes(output)) came back (\(BenchFormat.bytes((input + output) * Double(processes.items))) for all \(BenchFormat.grouped(processes.items)) \(unit))"
+            if let roundTrip, input + output <= smallMessageBytes {
+                // Messages this small cost what a tiny item's round trip costs, whatever they hold.
+                let cost = roundTrip * Double(processes.items)
+                transfer = cost
+                sentence += "; at the \(BenchFormat.seconds(roundTrip)) a tiny item's round trip cost (overhead workload), sending them took about \(BenchFormat.seconds(cost)), \(BenchFormat.percent(cost / processes.seconds)) of the processes' wall time"
+            }
+            sentences.append(sentence + ".")
         }
-        return "Threads and processes were within \(BenchFormat.percent(abs(ratio - 1))) of each other (\(BenchFormat.rate(threads.throughput)) and \(BenchFormat.rate(processes.throughput)) \(unit)): without a GIL both run in parallel; processes add isolation, threads add nothing to copy."
+        if let startup = processes.startupSeconds, let share = processes.startupShare {
+            sentences.append("Starting the \(processes.width) worker process\(processes.width == 1 ? "" : "es") took \(BenchFormat.seconds(startup)), \(BenchFormat.percent(share)) of their \(BenchFormat.seconds(processes.seconds)).")
+        }
+
+        // Only a loss needs explaining: how much of it the figures above account for.
+        guard ratio >= tieRatio, let startup = processes.startupSeconds else { return sentences }
+        let gap = processes.seconds - threads.seconds
+        let threadStartup = threads.startupSeconds ?? 0
+        let startupCost = max(0, startup - threadStartup)
+        let explained = min(gap, startupCost + (transfer ?? 0))
+        let measuredParts = transfer == nil ? "start-up accounts" : "start-up and sending account"
+        if explained >= gap * explainedShare {
+            if startupCost >= (transfer ?? 0) {
+                sentences.append("Start-up accounts for \(BenchFormat.seconds(explained)) of the \(BenchFormat.seconds(gap)) processes lost: it is paid once per pool, so a Pool kept for many batches loses far less.")
+            } else {
+                sentences.append("Sending the items accounts for \(BenchFormat.seconds(explained)) of the \(BenchFormat.seconds(gap)) processes lost: fewer, larger messages (chunks) would shrink it.")
+            }
+        } else {
+            let unexplained = gap - explained
+            var sentence = "Of the \(BenchFormat.seconds(gap)) processes lost, \(measuredParts) for \(BenchFormat.seconds(explained)); the other \(BenchFormat.seconds(unexplained)) is not explained by anything this bench measured"
+            if let input = section.inputBytesPerItem, let output = section.outputBytesPerItem, input + output <= smallMessageBytes {
+                sentence += " — not by copying data through pipes, with \(BenchFormat.bytes(input + output)) per item"
+            }
+            sentences.append(sentence + ".")
+        }
+        return sentences
+    }
+
+    /// A message at most this large costs a round trip like a tiny item's: well under a pipe's
+    /// 64 KiB buffer, so it moves in one write and one read.
+    static let smallMessageBytes = 4096.0
+    /// Figures that cover at least this share of a gap are said to account for it.
+    static let explainedShare = 0.8
+
+    /// Seconds per item of one-item-per-message dispatch on processes (the overhead workload), at
+    /// `width` when measured there, else at its best width: the cost of one round trip.
+    static func roundTrip(_ report: BenchReport, width: Int) -> Double? {
+        guard let dispatch = report.sections.first(where: { $0.nature == .dispatch }) else { return nil }
+        let rows = dispatch.rows.filter { $0.engine == "processes" && $0.variant == nil && $0.failures == 0 && $0.items > 0 && $0.seconds > 0 }
+        let row = rows.first { $0.width == width } ?? rows.max { $0.throughput < $1.throughput }
+        return row.map(\.secondsPerItem)
     }
 
     /// A sentence when rows wider than the core count were slower than the best row at or below it.
@@ -207,6 +267,18 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
             if let async = best.first(where: { $0.engine == "async" }), let threads {
                 findings.append("Async tasks share memory like threads; their hand-off cost \(BenchFormat.seconds(1 / async.throughput)) per item against \(BenchFormat.seconds(1 / threads.throughput)) for threads.")
             }
+        }
+        if let defaults = report.sections.first(where: { $0.nature == .throughput }),
+           let processes = plainBest(defaults).first(where: { $0.engine == "processes" }) {
+            var sentence = "With every setting at its default (automatic chunks), processes reached \(BenchFormat.rate(processes.throughput)) on tiny items at width \(processes.width)"
+            if let single = defaults.rows.filter({ $0.engine == "processes" && $0.variant != nil && $0.failures == 0 && $0.seconds > 0 })
+                .max(by: { $0.throughput < $1.throughput }) {
+                sentence += ", \(BenchFormat.ratio(processes.throughput / single.throughput)) their rate at \(single.variant ?? "one item per message")"
+            }
+            if let threads = plainBest(defaults).first(where: { $0.engine == "threads" }) {
+                sentence += "; threads \(BenchFormat.rate(threads.throughput))"
+            }
+            findings.append(sentence + ".")
         }
         if let startup = report.sections.first(where: { $0.nature == .startup }) {
             let rows = plainBest(startup)

@@ -6,6 +6,9 @@ import TrenzaImaging
 public enum BenchWorkload: String, CaseIterable, Sendable, Codable {
     /// Start-up of each engine and the dispatch cost of tiny items.
     case overhead
+    /// Tiny items through a Pool with default settings: `map`, a generated `stream`, `submit`
+    /// from many tasks.
+    case dispatch
     /// The tutorial's `tarea_intensiva` (§3.1).
     case cpu
     /// The image filter batch (§9.2) on generated photographs.
@@ -29,6 +32,12 @@ public struct BenchPlan: Sendable, Equatable {
     public var dispatchItems: Int
     /// Items per message in the chunked processes measurement.
     public var chunkSize: Int
+    /// Generated inputs of the largest stream; a stream a tenth that size runs too, to show
+    /// whether memory grows with the count.
+    public var streamItems: Int
+    /// Single-item submits, and the concurrent tasks they come from.
+    public var submitItems: Int
+    public var submitTasks: Int
 
     /// The tutorial's inputs to `tarea_intensiva`.
     public var cpuNumbers: [Int]
@@ -70,7 +79,7 @@ public struct BenchPlan: Sendable, Equatable {
     /// 35 s when other programs keep both cores busy. One run per figure: the price of that is noise.
     public static func quick(cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> BenchPlan {
         BenchPlan(mode: "quick", workloads: BenchWorkload.allCases, widths: defaultWidths(cores: cores), startupWidth: max(1, cores),
-                  dispatchItems: 20_000, chunkSize: 1_000,
+                  dispatchItems: 20_000, chunkSize: 1_000, streamItems: 1_000_000, submitItems: 20_000, submitTasks: 2_000,
                   cpuNumbers: [1, 2, 3, 4], cpuSteps: 200_000_000, repeats: 1,
                   imageCount: 16, imageWidth: 1920, imageHeight: 1080, imageFilters: standardFilters,
                   downloadCount: 48, downloadImageSide: 640, downloadLatencyMilliseconds: 50, downloadWidths: [4, 16, 32],
@@ -80,7 +89,7 @@ public struct BenchPlan: Sendable, Equatable {
     /// A few minutes on two cores: larger batches, best of three, processes at every count.
     public static func full(cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> BenchPlan {
         BenchPlan(mode: "full", workloads: BenchWorkload.allCases, widths: defaultWidths(cores: cores), startupWidth: max(1, cores),
-                  dispatchItems: 200_000, chunkSize: 10_000,
+                  dispatchItems: 200_000, chunkSize: 10_000, streamItems: 10_000_000, submitItems: 100_000, submitTasks: 2_000,
                   cpuNumbers: [1, 2, 3, 4], cpuSteps: 800_000_000, repeats: 3,
                   imageCount: 48, imageWidth: 1920, imageHeight: 1080, imageFilters: standardFilters,
                   downloadCount: 128, downloadImageSide: 800, downloadLatencyMilliseconds: 100, downloadWidths: [4, 16, 32],
@@ -89,6 +98,11 @@ public struct BenchPlan: Sendable, Equatable {
 
     /// The tutorial's §9.2 pipeline.
     static let standardFilters: [ImageFilter] = [.blur, .contrast(ImageFilter.defaultContrast), .grayscale]
+
+    /// The stream sizes measured: a tenth of ``streamItems`` (when that is at least one) and it.
+    public var streamCounts: [Int] {
+        streamItems >= 10 ? [streamItems / 10, streamItems] : [streamItems]
+    }
 
     /// How many timed runs the plan makes: the denominator of the progress count.
     public var stepCount: Int {
@@ -100,6 +114,7 @@ public struct BenchPlan: Sendable, Equatable {
             case .images: total + 2 + widths.count * engines
             case .io: total + 2 + downloadWidths.count * engines
             case .concurrency: total + waiterCounts.reduce(0) { $0 + 2 + (processWaiterCounts.contains($1) ? 1 : 0) }
+            case .dispatch: total + widths.count * (engines + 1) + engines * streamCounts.count + engines
             }
         }
     }

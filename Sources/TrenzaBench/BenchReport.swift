@@ -8,7 +8,9 @@ import Foundation
 /// `report.json` still lists it, for readers that do not run Trenza.
 public struct BenchReport: Codable, Sendable, Equatable {
     /// Bumped when a field changes meaning, so that readers of old files can tell.
-    public static let currentFormat = 1
+    /// 2 added the dispatch workload (throughput, streaming and submit sections, latency and
+    /// thread figures), the bytes per item that cross the pipes and the workers' start-up time.
+    public static let currentFormat = 2
 
     public var format: Int
     public var machine: MachineInfo
@@ -79,6 +81,12 @@ public struct BenchSection: Codable, Sendable, Equatable {
         case startup
         /// Cost of handing tiny items to an engine and getting them back.
         case dispatch
+        /// Tiny items with every setting left at its default: the rate a caller gets untuned.
+        case throughput
+        /// Inputs pulled from a generator and outcomes taken as they finish: rate and memory.
+        case streaming
+        /// Single items submitted from many concurrent tasks: rate, latency and threads.
+        case submit
     }
 
     /// What the rows vary along, and so the x axis of the line chart.
@@ -107,9 +115,14 @@ public struct BenchSection: Codable, Sendable, Equatable {
     public var rows: [BenchRow]
     /// Caveats a reader needs (caps, skipped combinations), in plain sentences.
     public var notes: [String]
+    /// Mean bytes of one item's encoded input and output (the wire's encoding, without framing):
+    /// what crosses a worker's pipes per item on the processes engine.
+    public var inputBytesPerItem: Double?
+    public var outputBytesPerItem: Double?
 
     public init(id: String, workload: String, title: String, summary: String, nature: Nature, sweep: Sweep = .width,
-                unit: String, sequentialSeconds: Double? = nil, idealSeconds: Double? = nil, rows: [BenchRow] = [], notes: [String] = []) {
+                unit: String, sequentialSeconds: Double? = nil, idealSeconds: Double? = nil, rows: [BenchRow] = [], notes: [String] = [],
+                inputBytesPerItem: Double? = nil, outputBytesPerItem: Double? = nil) {
         self.id = id
         self.workload = workload
         self.title = title
@@ -121,6 +134,8 @@ public struct BenchSection: Codable, Sendable, Equatable {
         self.idealSeconds = idealSeconds
         self.rows = rows
         self.notes = notes
+        self.inputBytesPerItem = inputBytesPerItem
+        self.outputBytesPerItem = outputBytesPerItem
     }
 
     /// How many times faster than sequential `row` ran, when a sequential time was measured.
@@ -178,9 +193,20 @@ public struct BenchRow: Codable, Sendable, Equatable {
     public var heapGrowthBytes: Int?
     /// Items that failed or gave a wrong result.
     public var failures: Int
+    /// Seconds from the start until every lane had its first item: for processes, the workers'
+    /// start-up (spawn and hello), paid once per pool.
+    public var startupSeconds: Double?
+    /// Per item, from the call to its outcome (submit sections): median and 99th percentile.
+    public var latencyP50Seconds: Double?
+    public var latencyP99Seconds: Double?
+    /// OS threads of this process before the batch and the most seen while it ran.
+    public var baselineThreads: Int?
+    public var peakThreads: Int?
 
     public init(engine: String, variant: String? = nil, width: Int, items: Int, seconds: Double,
-                baselineMemoryBytes: Int? = nil, peakMemoryBytes: Int? = nil, heapGrowthBytes: Int? = nil, failures: Int = 0) {
+                baselineMemoryBytes: Int? = nil, peakMemoryBytes: Int? = nil, heapGrowthBytes: Int? = nil, failures: Int = 0,
+                startupSeconds: Double? = nil, latencyP50Seconds: Double? = nil, latencyP99Seconds: Double? = nil,
+                baselineThreads: Int? = nil, peakThreads: Int? = nil) {
         self.engine = engine
         self.variant = variant
         self.width = width
@@ -190,6 +216,17 @@ public struct BenchRow: Codable, Sendable, Equatable {
         self.peakMemoryBytes = peakMemoryBytes
         self.heapGrowthBytes = heapGrowthBytes
         self.failures = failures
+        self.startupSeconds = startupSeconds
+        self.latencyP50Seconds = latencyP50Seconds
+        self.latencyP99Seconds = latencyP99Seconds
+        self.baselineThreads = baselineThreads
+        self.peakThreads = peakThreads
+    }
+
+    /// The share of the wall time spent before every lane had work, when measured.
+    public var startupShare: Double? {
+        guard let startupSeconds, seconds > 0 else { return nil }
+        return min(1, startupSeconds / seconds)
     }
 
     /// Items per second.

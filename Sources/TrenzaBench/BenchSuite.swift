@@ -36,6 +36,8 @@ public enum BenchSuite {
                 sections.append(try await DownloadWorkload.run(plan, steps))
             case .concurrency:
                 sections.append(await concurrency(plan, steps))
+            case .dispatch:
+                sections += try await DispatchWorkload.run(plan, steps)
             }
         }
         return BenchReport(machine: machine, mode: plan.mode, totalSeconds: monotonicSeconds() - started, sections: sections)
@@ -64,6 +66,9 @@ public enum BenchSuite {
             id: "overhead.dispatch", workload: BenchWorkload.overhead.rawValue, title: "Overhead: dispatch of tiny items",
             summary: "\(BenchFormat.grouped(plan.dispatchItems)) tiny items (x → x²) through a pool started and warmed before the clock starts: the cost of handing work to an engine and getting it back.",
             nature: .dispatch, unit: "items")
+        let sizes = DispatchWorkload.wireSizes(input: 0, output: 0)
+        section.inputBytesPerItem = sizes.input
+        section.outputBytesPerItem = sizes.output
         let inputs = Array(0..<plan.dispatchItems)
         let expected = inputs.map { $0 * $0 }
         for width in plan.widths {
@@ -124,7 +129,10 @@ public enum BenchSuite {
         if sequentialFailures > 0 {
             section.notes.append("The sequential run computed \(sequentialFailures) wrong results.")
         }
-        section.rows += await everyEngine(plan, steps, label: "cpu", job: TareaIntensivaJob(), inputs: inputs) { wrong($0, expected) }
+        let measured = await everyEngine(plan, steps, label: "cpu", job: TareaIntensivaJob(), inputs: inputs) { wrong($0, expected) }
+        section.rows += measured.rows
+        section.inputBytesPerItem = measured.inputBytes
+        section.outputBytesPerItem = measured.outputBytes
         return section
     }
 
@@ -166,9 +174,13 @@ public enum BenchSuite {
         if sequentialFailures > 0 {
             section.notes.append("\(sequentialFailures) images failed in the sequential run.")
         }
-        section.rows += await everyEngine(plan, steps, label: "images", job: ImageJob(), inputs: tasks) { outcomes in
+        let measured = await everyEngine(plan, steps, label: "images", job: ImageJob(), inputs: tasks) { outcomes in
             outcomes.filter { $0.output == nil }.count
         }
+        section.rows += measured.rows
+        section.inputBytesPerItem = measured.inputBytes
+        section.outputBytesPerItem = measured.outputBytes
+        section.notes.append("A worker process is sent each image's task (its file path, output folder and filters), not the image: it reads and writes the files itself.")
         return section
     }
 
@@ -217,23 +229,44 @@ public enum BenchSuite {
 
     // MARK: - Helpers
 
-    /// One row per engine and width of the plan: `job` over `inputs`, the best of the plan's repeats.
+    /// One row per engine and width of the plan: `job` over `inputs`, the best of the plan's
+    /// repeats, each with the time until every lane had its first item. Also what one item's
+    /// input and output weigh in the wire's encoding (what crosses the pipes on processes).
     private static func everyEngine<J: Job>(
         _ plan: BenchPlan, _ steps: StepCounter, label: String, job: J, inputs: [J.Input],
         failures: ([Outcome<J.Output>]) -> Int
-    ) async -> [BenchRow] {
+    ) async -> (rows: [BenchRow], inputBytes: Double?, outputBytes: Double?) {
         var rows: [BenchRow] = []
+        var outputs: [J.Output] = []
         for width in plan.widths {
             for engine in Engine.allCases {
                 steps.next("\(label): \(engine), width \(width)")
                 let runner = Runner(engine: engine, width: width, options: .init(workerExecutable: plan.workerExecutable))
                 rows.append(await best(of: plan.repeats) {
-                    let (outcomes, seconds, memory) = await timed(engine) { await runner.map(job, inputs) }
-                    return row(engine, width: width, items: inputs.count, seconds: seconds, memory: memory, failures: failures(outcomes))
+                    let lanes = LaneClock(lanes: min(width, inputs.count))
+                    let (outcomes, seconds, memory) = await timed(engine) {
+                        lanes.begin()
+                        return await runner.map(job, inputs, onEvent: lanes.record)
+                    }
+                    if outputs.isEmpty { outputs = outcomes.compactMap(\.output) }
+                    var measured = row(engine, width: width, items: inputs.count, seconds: seconds, memory: memory, failures: failures(outcomes))
+                    measured.startupSeconds = lanes.seconds
+                    return measured
                 })
             }
         }
-        return rows
+        return (rows, meanEncodedBytes(inputs), meanEncodedBytes(outputs))
+    }
+
+    /// The mean size of `values` in the wire's encoding; `nil` when there are none or one fails.
+    static func meanEncodedBytes<T: Encodable>(_ values: [T]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        var total = 0
+        for value in values {
+            guard let bytes = try? BinaryCodec.encode(value) else { return nil }
+            total += bytes.count
+        }
+        return Double(total) / Double(values.count)
     }
 
     /// The fastest of `repeats` runs, the least disturbed by other load; but a run with failures
@@ -272,9 +305,33 @@ public enum BenchSuite {
     }
 
     /// Items that failed or whose output differs from the expected one.
-    private static func wrong<Output: Equatable>(_ outcomes: [Outcome<Output>], _ expected: [Output]) -> Int {
+    static func wrong<Output: Equatable>(_ outcomes: [Outcome<Output>], _ expected: [Output]) -> Int {
         zip(outcomes, expected).filter { $0.0.output != $0.1 }.count + abs(outcomes.count - expected.count)
     }
+}
+
+/// When the first `lanes` items of a batch had started: for processes, about when every worker
+/// was up, since each worker's first chunk is one item.
+final class LaneClock: Sendable {
+    private let state = Mutex<(start: Double, started: Int, reached: Double?)>((0, 0, nil))
+    private let lanes: Int
+
+    init(lanes: Int) { self.lanes = max(1, lanes) }
+
+    func begin() { state.withLock { $0 = (monotonicSeconds(), 0, nil) } }
+
+    var record: ProgressHandler {
+        { [self] event in
+            guard case .started = event else { return }
+            state.withLock { state in
+                state.started += 1
+                if state.started == lanes { state.reached = monotonicSeconds() - state.start }
+            }
+        }
+    }
+
+    /// Seconds from `begin` until `lanes` items had started, if they did.
+    var seconds: Double? { state.withLock { $0.reached } }
 }
 
 /// Numbers the timed runs as they start.

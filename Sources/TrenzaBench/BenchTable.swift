@@ -16,6 +16,9 @@ package struct BenchTable: Sendable, Equatable {
         let hasMemory = section.rows.contains { $0.peakMemoryBytes != nil }
         let perItem = section.sweep == .items
         let hasFailures = section.rows.contains { $0.failures > 0 }
+        let hasStartup = section.rows.contains { $0.startupSeconds != nil }
+        let hasLatency = section.rows.contains { $0.latencyP50Seconds != nil }
+        let hasThreads = section.rows.contains { $0.peakThreads != nil }
 
         var headers = ["engine", "width", section.unit, "wall time"]
         if perItem { headers.append("time/item") }
@@ -24,6 +27,9 @@ package struct BenchTable: Sendable, Equatable {
         if hasIdeal { headers.append("× ideal") }
         if hasMemory { headers.append("peak memory") }
         if hasMemory && perItem { headers.append("memory/item") }
+        if hasStartup { headers.append("start-up") }
+        if hasLatency { headers += ["p50 latency", "p99 latency"] }
+        if hasThreads { headers.append("threads") }
         if hasFailures { headers.append("failures") }
         self.headers = headers
         numeric = headers.indices.map { $0 > 0 }
@@ -38,9 +44,27 @@ package struct BenchTable: Sendable, Equatable {
             if hasIdeal { cells.append(section.idealSeconds.map { BenchFormat.ratio(row.seconds / $0) } ?? "—") }
             if hasMemory { cells.append(row.peakMemoryBytes.map { BenchFormat.bytes(Double($0)) } ?? "—") }
             if hasMemory && perItem { cells.append(row.memoryPerItemBytes.map(BenchFormat.bytes) ?? "—") }
+            if hasStartup { cells.append(row.startupSeconds.map(BenchFormat.seconds) ?? "—") }
+            if hasLatency {
+                cells.append(row.latencyP50Seconds.map(BenchFormat.seconds) ?? "—")
+                cells.append(row.latencyP99Seconds.map(BenchFormat.seconds) ?? "—")
+            }
+            if hasThreads { cells.append(Self.threads(row)) }
             if hasFailures { cells.append(BenchFormat.grouped(row.failures)) }
             return cells
         }
+    }
+
+    /// "12 → 14": the process's threads before the batch and at most during it.
+    static func threads(_ row: BenchRow) -> String {
+        guard let peak = row.peakThreads else { return "—" }
+        return row.baselineThreads.map { "\(BenchFormat.grouped($0)) → \(BenchFormat.grouped(peak))" } ?? BenchFormat.grouped(peak)
+    }
+
+    /// What one item's input and output weigh on the wire, when the section measured it.
+    package static func pipeLine(_ section: BenchSection) -> String? {
+        guard let input = section.inputBytesPerItem, let output = section.outputBytesPerItem else { return nil }
+        return "Through a worker's pipes, per item: \(BenchFormat.bytes(input)) of encoded input out, \(BenchFormat.bytes(output)) of encoded output back."
     }
 
     /// One line naming the winner, or saying there is none.
@@ -72,6 +96,7 @@ public enum TerminalReport {
             var context = "  " + section.summary
             if let sequential = section.sequentialSeconds { context += " Sequential: \(BenchFormat.seconds(sequential))." }
             lines.append(context)
+            if let pipe = BenchTable.pipeLine(section) { lines.append("  " + pipe) }
             let table = BenchTable(section)
             let all = [table.headers] + table.rows
             let widths = table.headers.indices.map { column in all.map { $0[column].count }.max() ?? 0 }

@@ -52,6 +52,7 @@ public enum HTMLReport {
         var summary = section.summary
         if let sequential = section.sequentialSeconds { summary += " Sequential: \(BenchFormat.seconds(sequential))." }
         html.append("<p>\(escape(summary))</p>")
+        if let pipe = BenchTable.pipeLine(section) { html.append("<p class=\"pipe\">\(escape(pipe))</p>") }
         html.append("<p class=\"winner\">★ \(escape(BenchTable.winnerLine(section)))</p>")
         html.append("<div class=\"charts\">")
         html.append("<figure class=\"chart bars\">\(SVGCharts.bars(section))</figure>")

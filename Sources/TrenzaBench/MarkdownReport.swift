@@ -29,6 +29,10 @@ public enum MarkdownReport {
             var summary = section.summary
             if let sequential = section.sequentialSeconds { summary += " Sequential: \(BenchFormat.seconds(sequential))." }
             out.append(escape(summary))
+            if let pipe = BenchTable.pipeLine(section) {
+                out.append("")
+                out.append(escape(pipe))
+            }
             out.append("")
             let table = BenchTable(section)
             out.append("| " + table.headers.map(escape).joined(separator: " | ") + " |")

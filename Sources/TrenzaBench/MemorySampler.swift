@@ -22,12 +22,18 @@ package final class MemorySampler: Sendable {
         package var peakBytes: Int
         /// The most this process's heap in use grew above its level at the start.
         package var heapGrowthBytes: Int
+        /// OS threads of this process at the start and the most sampled meanwhile: whether
+        /// pending work costs threads.
+        package var baselineThreads = 0
+        package var peakThreads = 0
     }
 
     private let includeChildren: Bool
     private let interval: Double
     private let peak = Mutex(0)
     private let peakHeap = Mutex(0)
+    private let peakThreads = Mutex(0)
+    private let baselineThreads: Int
     private let baselineHeap: Int
     private let stopping = Atomic(false)
     private let stopped = Atomic(false)
@@ -51,6 +57,8 @@ package final class MemorySampler: Sendable {
         peak.withLock { $0 = start }
         baselineHeap = MemoryTuning.heapBytesInUse
         peakHeap.withLock { $0 = baselineHeap }
+        baselineThreads = Self.threadCount()
+        peakThreads.withLock { $0 = baselineThreads }
         let thread = Thread { [self] in
             while !stopping.load(ordering: .acquiring) {
                 record()
@@ -70,7 +78,9 @@ package final class MemorySampler: Sendable {
         let highWater = Self.highWaterMarkBytes() ?? 0
         let sampled = peak.withLock { $0 }
         let heap = peakHeap.withLock { $0 }
-        return Figures(baselineBytes: baseline, peakBytes: max(sampled, highWater), heapGrowthBytes: max(0, heap - baselineHeap))
+        // The sampler's own thread is not the batch's: it is left out of both counts.
+        return Figures(baselineBytes: baseline, peakBytes: max(sampled, highWater), heapGrowthBytes: max(0, heap - baselineHeap),
+                       baselineThreads: baselineThreads, peakThreads: max(baselineThreads, peakThreads.withLock { $0 } - 1))
     }
 
     private func record() {
@@ -78,6 +88,17 @@ package final class MemorySampler: Sendable {
         peak.withLock { $0 = max($0, total) }
         let heap = MemoryTuning.heapBytesInUse
         peakHeap.withLock { $0 = max($0, heap) }
+        let threads = Self.threadCount()
+        peakThreads.withLock { $0 = max($0, threads) }
+    }
+
+    /// This process's OS threads, from the `Threads:` line of /proc/self/status.
+    static func threadCount() -> Int {
+        guard let text = readSmallFile("/proc/self/status") else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix("Threads:") {
+            return Int(line.dropFirst("Threads:".count).trimmingCharacters(in: .whitespaces)) ?? 0
+        }
+        return 0
     }
 
     private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))

@@ -13,6 +13,9 @@ struct BenchCommand: AsyncParsableCommand {
             Workloads (select with --only; all by default):
               overhead     start-up of each engine, then tiny items (x → x²) through warm pools, \
             unchunked and, for processes, in chunks
+              dispatch     tiny items through a Pool with default settings (automatic chunks): map, \
+            a stream of generated inputs (rate, peak memory), single submits from 2,000 tasks \
+            (rate, p50/p99 latency, threads)
               cpu          the tutorial's tarea_intensiva (§3.1): sequential vs each engine and width
               images       the image filter batch (§9.2) on generated photographs
               io           downloading photos (§9.1) from an in-process trenza serve that answers after a delay
@@ -47,6 +50,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Items per message in the chunked processes measurement.")
     var chunkSize: Int?
 
+    @Option(help: "Generated inputs of the largest dispatch stream; a tenth as many run too (default: 1,000,000 quick, 10,000,000 full).")
+    var streamItems: Int?
+
+    @Option(help: "Single-item submits in the dispatch workload (default: 20,000 quick, 100,000 full).")
+    var submits: Int?
+
+    @Option(help: "Concurrent tasks the submits come from (default 2,000).")
+    var submitTasks: Int?
+
     @Option(help: "Loop steps per tarea_intensiva task (the tutorial uses 10,000,000).")
     var steps: Int?
 
@@ -70,6 +82,9 @@ struct BenchCommand: AsyncParsableCommand {
         if let jobs { guard jobs > 0, jobs <= 1024 else { throw ValidationError("-j/--jobs must be between 1 and 1024.") } }
         if let items { guard items > 0 else { throw ValidationError("--items must be positive.") } }
         if let chunkSize { guard chunkSize > 0 else { throw ValidationError("--chunk-size must be positive.") } }
+        if let streamItems { guard streamItems > 0 else { throw ValidationError("--stream-items must be positive.") } }
+        if let submits { guard submits > 0 else { throw ValidationError("--submits must be positive.") } }
+        if let submitTasks { guard submitTasks > 0, submitTasks <= 100_000 else { throw ValidationError("--submit-tasks must be between 1 and 100,000.") } }
         if let steps { guard steps > 0, steps <= 1_000_000_000 else { throw ValidationError("--steps must be between 1 and 1,000,000,000.") } }
         if let repeats { guard repeats > 0, repeats <= 100 else { throw ValidationError("--repeats must be between 1 and 100.") } }
         guard !only.isEmpty else { throw ValidationError("--only needs at least one workload.") }
@@ -84,6 +99,9 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if let items { plan.dispatchItems = items }
         if let chunkSize { plan.chunkSize = chunkSize }
+        if let streamItems { plan.streamItems = streamItems }
+        if let submits { plan.submitItems = submits }
+        if let submitTasks { plan.submitTasks = submitTasks }
         if let steps { plan.cpuSteps = steps }
         if let repeats { plan.repeats = repeats }
         return plan

@@ -183,4 +183,61 @@ struct AdviceTests {
         let advice = try Self.advice(Self.report(section), .workKind)
         #expect(advice.recommendation.contains("CPU-bound work → async"))
     }
+
+    /// An image-like CPU section: threads and processes over 16 items at width 2, with what
+    /// crossed the pipes per item and the workers' start-up.
+    static func images(threads: Double, processes: Double, startup: Double, inputBytes: Double, outputBytes: Double) -> BenchSection {
+        BenchSection(id: "images", workload: "images", title: "Images", summary: "", nature: .cpuBound, unit: "images", sequentialSeconds: 2,
+                     rows: [BenchRow(engine: "threads", width: 2, items: 16, seconds: threads, startupSeconds: 0.0001),
+                            BenchRow(engine: "processes", width: 2, items: 16, seconds: processes, startupSeconds: startup),
+                            BenchRow(engine: "async", width: 2, items: 16, seconds: threads * 1.5, startupSeconds: 0.0001)],
+                     inputBytesPerItem: inputBytes, outputBytesPerItem: outputBytes)
+    }
+
+    @Test("processes losing CPU work: the bytes per item and the start-up share are quoted, and what they do not explain is said to be unexplained")
+    func lossExplainedFromFigures() throws {
+        // A tiny item's round trip: 10,000 items in 0.2 s at width 2 is 20 µs.
+        let unexplained = try Self.advice(Self.report(Self.dispatch(threads: 0.01, processes: 0.2),
+                                                      Self.images(threads: 1.0, processes: 1.6, startup: 0.06, inputBytes: 310, outputBytes: 180)), .workKind)
+        #expect(unexplained.findings.contains("Threads beat processes by 60% (16/s against 10/s images)."))
+        #expect(unexplained.findings.contains("Per item, 310 B went to a worker and 180 B came back (7.66 KiB for all 16 images); at the 20.0 µs a tiny item's round trip cost (overhead workload), sending them took about 320 µs, 0% of the processes' wall time."))
+        #expect(unexplained.findings.contains("Starting the 2 worker processes took 60.0 ms, 4% of their 1.60 s."))
+        #expect(unexplained.findings.contains("Of the 600 ms processes lost, start-up and sending account for 60.2 ms; the other 540 ms is not explained by anything this bench measured — not by copying data through pipes, with 490 B per item."))
+        // The old advice blamed copying images through pipes; the job sends paths.
+        #expect(!unexplained.findings.contains { $0.contains("copying images through pipes") || $0.contains("costs more than it buys") })
+
+        let startupBound = try Self.advice(Self.report(Self.dispatch(threads: 0.01, processes: 0.2),
+                                                       Self.images(threads: 0.1, processes: 0.16, startup: 0.055, inputBytes: 310, outputBytes: 180)), .workKind)
+        #expect(startupBound.findings.contains("Start-up accounts for 55.2 ms of the 60.0 ms processes lost: it is paid once per pool, so a Pool kept for many batches loses far less."))
+        #expect(!startupBound.findings.contains { $0.contains("not explained") })
+    }
+
+    @Test("without the overhead figures no sending cost is estimated; large messages are never called cheap")
+    func lossWithoutRoundTrip() throws {
+        let alone = try Self.advice(Self.report(Self.images(threads: 1.0, processes: 1.6, startup: 0.06, inputBytes: 310, outputBytes: 180)), .workKind)
+        #expect(alone.findings.contains("Per item, 310 B went to a worker and 180 B came back (7.66 KiB for all 16 images)."))
+        #expect(alone.findings.contains("Of the 600 ms processes lost, start-up accounts for 59.9 ms; the other 540 ms is not explained by anything this bench measured — not by copying data through pipes, with 490 B per item."))
+
+        let large = try Self.advice(Self.report(Self.dispatch(threads: 0.01, processes: 0.2),
+                                                Self.images(threads: 1.0, processes: 1.6, startup: 0.06, inputBytes: 6_220_800, outputBytes: 180)), .workKind)
+        #expect(large.findings.contains { $0.hasPrefix("Per item, 5.93 MiB went to a worker and 180 B came back (94.9 MiB for all 16 images).") })
+        #expect(large.findings.contains("Of the 600 ms processes lost, start-up accounts for 59.9 ms; the other 540 ms is not explained by anything this bench measured."))
+
+        // A win or a tie needs no explaining, only the figures.
+        let tie = try Self.advice(Self.report(Self.images(threads: 1.0, processes: 1.02, startup: 0.06, inputBytes: 310, outputBytes: 180)), .workKind)
+        #expect(tie.findings.contains("Starting the 2 worker processes took 60.0 ms, 6% of their 1.02 s."))
+        #expect(!tie.findings.contains { $0.contains("processes lost") })
+    }
+
+    @Test("default-settings dispatch is quoted against one item per message and threads")
+    func defaultSettingsDispatch() throws {
+        let section = BenchSection(id: "dispatch.map", workload: "dispatch", title: "Defaults", summary: "", nature: .throughput, unit: "items",
+                                   rows: [BenchRow(engine: "threads", width: 2, items: 1_000_000, seconds: 0.5),
+                                          BenchRow(engine: "processes", width: 2, items: 1_000_000, seconds: 0.25),
+                                          BenchRow(engine: "async", width: 2, items: 1_000_000, seconds: 1),
+                                          BenchRow(engine: "processes", variant: "one item per message", width: 2, items: 1_000_000, seconds: 40)])
+        let advice = try Self.advice(Self.report(section), .sharedState)
+        #expect(advice.findings.contains("With every setting at its default (automatic chunks), processes reached 4,000,000/s on tiny items at width 2, 160.0× their rate at one item per message; threads 2,000,000/s."))
+    }
 }
+

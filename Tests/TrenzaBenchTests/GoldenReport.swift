@@ -6,7 +6,7 @@ import Foundation
 enum GoldenReport {
     static let json = """
     {
-      "format": 1,
+      "format": 2,
       "mode": "quick",
       "totalSeconds": 41.25,
       "machine": {
@@ -49,13 +49,13 @@ enum GoldenReport {
         {
           "id": "cpu", "workload": "cpu", "title": "CPU-bound: the tutorial's tarea_intensiva (§3.1)",
           "summary": "tarea_intensiva(n) for n in 1, 2, 3, 4.", "nature": "cpu-bound", "sweep": "width", "unit": "tasks",
-          "sequentialSeconds": 0.812, "notes": [],
+          "sequentialSeconds": 0.812, "notes": [], "inputBytesPerItem": 19, "outputBytesPerItem": 9,
           "rows": [
             {"engine": "threads", "width": 1, "items": 4, "seconds": 0.815, "baselineMemoryBytes": 31000000, "peakMemoryBytes": 31500000, "failures": 0},
-            {"engine": "processes", "width": 1, "items": 4, "seconds": 0.846, "baselineMemoryBytes": 31000000, "peakMemoryBytes": 45000000, "failures": 0},
+            {"engine": "processes", "width": 1, "items": 4, "seconds": 0.846, "baselineMemoryBytes": 31000000, "peakMemoryBytes": 45000000, "failures": 0, "startupSeconds": 0.0283},
             {"engine": "async", "width": 1, "items": 4, "seconds": 0.818, "baselineMemoryBytes": 31000000, "peakMemoryBytes": 31400000, "failures": 0},
             {"engine": "threads", "width": 2, "items": 4, "seconds": 0.421, "baselineMemoryBytes": 31000000, "peakMemoryBytes": 31600000, "failures": 0},
-            {"engine": "processes", "width": 2, "items": 4, "seconds": 0.452, "baselineMemoryBytes": 31000000, "peakMemoryBytes": 60000000, "failures": 0},
+            {"engine": "processes", "width": 2, "items": 4, "seconds": 0.452, "baselineMemoryBytes": 31000000, "peakMemoryBytes": 60000000, "failures": 0, "startupSeconds": 0.0391},
             {"engine": "async", "width": 2, "items": 4, "seconds": 0.433, "baselineMemoryBytes": 31000000, "peakMemoryBytes": 31500000, "failures": 0}
           ]
         },
@@ -72,6 +72,16 @@ enum GoldenReport {
             {"engine": "async", "width": 1000, "items": 1000, "seconds": 0.0547, "baselineMemoryBytes": 40000000, "peakMemoryBytes": 41000000, "failures": 0},
             {"engine": "threads", "width": 10000, "items": 10000, "seconds": 0.611, "baselineMemoryBytes": 40000000, "peakMemoryBytes": 170000000, "failures": 0},
             {"engine": "async", "width": 10000, "items": 10000, "seconds": 0.0733, "baselineMemoryBytes": 40000000, "peakMemoryBytes": 48000000, "failures": 3}
+          ]
+        },
+        {
+          "id": "dispatch.submit", "workload": "dispatch", "title": "Single items from many tasks (submit)",
+          "summary": "20,000 single items from 2,000 tasks.", "nature": "submit", "sweep": "width", "unit": "items",
+          "notes": [], "inputBytesPerItem": 9, "outputBytesPerItem": 9,
+          "rows": [
+            {"engine": "threads", "width": 2, "items": 20000, "seconds": 0.0812, "failures": 0, "latencyP50Seconds": 0.00712, "latencyP99Seconds": 0.0153, "baselineThreads": 9, "peakThreads": 11},
+            {"engine": "processes", "width": 2, "items": 20000, "seconds": 0.977, "failures": 0, "latencyP50Seconds": 0.0958, "latencyP99Seconds": 0.187, "baselineThreads": 9, "peakThreads": 12},
+            {"engine": "async", "width": 2, "items": 20000, "seconds": 0.0401, "failures": 0, "latencyP50Seconds": 0.00388, "latencyP99Seconds": 0.00911, "baselineThreads": 9, "peakThreads": 10}
           ]
         }
       ]

@@ -18,7 +18,11 @@ struct ReportWriterTests {
                 if let speedUp = section.speedUp(row) { figures.append(BenchFormat.ratio(speedUp)) }
                 if let peak = row.peakMemoryBytes { figures.append(BenchFormat.bytes(Double(peak))) }
                 if section.sweep == .items, let perItem = row.memoryPerItemBytes { figures.append(BenchFormat.bytes(perItem)) }
+                if let startup = row.startupSeconds { figures.append(BenchFormat.seconds(startup)) }
+                for latency in [row.latencyP50Seconds, row.latencyP99Seconds].compactMap({ $0 }) { figures.append(BenchFormat.seconds(latency)) }
+                if row.peakThreads != nil { figures.append(BenchTable.threads(row)) }
             }
+            if let pipe = BenchTable.pipeLine(section) { figures.append(pipe) }
         }
         return figures
     }
@@ -26,8 +30,13 @@ struct ReportWriterTests {
     @Test("the JSON decodes, and encodes back to the same figures plus the derived advice")
     func jsonRoundTrip() throws {
         let report = try GoldenReport.report()
-        #expect(report.sections.map(\.id) == ["overhead.startup", "overhead.dispatch", "cpu", "concurrency"])
-        #expect(report.sections.flatMap(\.rows).count == 25)
+        #expect(report.sections.map(\.id) == ["overhead.startup", "overhead.dispatch", "cpu", "concurrency", "dispatch.submit"])
+        #expect(report.sections.flatMap(\.rows).count == 28)
+        let cpu = try #require(report.sections.first { $0.id == "cpu" })
+        #expect(cpu.inputBytesPerItem == 19 && cpu.outputBytesPerItem == 9)
+        #expect(cpu.rows.compactMap(\.startupSeconds) == [0.0283, 0.0391])
+        let submit = try #require(report.sections.last)
+        #expect(submit.rows.map(\.peakThreads) == [11, 12, 10])
         let encoded = try report.json()
         let again = try BenchReport.decode(json: encoded)
         #expect(again == report)
@@ -48,6 +57,10 @@ struct ReportWriterTests {
         #expect(text.contains("★ winner: async at width 2, 131 µs"))
         // The async row at 10,000 waiters failed 3 items: it cannot win, though it has the highest rate.
         #expect(text.contains("★ winner: async at width 1,000 with 1,000 waiters"))
+        // What crosses the pipes, and the submit figures, have columns and lines of their own.
+        #expect(text.contains("Through a worker's pipes, per item: 19 B of encoded input out, 9 B of encoded output back."))
+        #expect(text.contains("p50 latency") && text.contains("p99 latency") && text.contains("start-up"))
+        #expect(text.contains("9 → 12"))
     }
 
     @Test("Markdown holds every figure, the machine and the advice")
@@ -85,8 +98,8 @@ struct ReportWriterTests {
         #expect(html.contains("@media print"))
         #expect(html.contains("name=\"viewport\""))
         let svgs = Self.svgElements(html)
-        // A bar chart for each of the 4 sections; line charts for the 3 with more than one width or count.
-        #expect(svgs.count == 7)
+        // A bar chart for each of the 5 sections; line charts for the 3 with more than one width or count.
+        #expect(svgs.count == 8)
         #expect(try !Self.isWellFormedXML("<svg><text>unclosed</svg>"), "the XML check itself must be able to fail")
         for svg in svgs {
             #expect(try Self.isWellFormedXML(svg), "not well-formed: \(svg.prefix(200))")

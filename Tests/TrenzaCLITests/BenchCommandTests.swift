@@ -89,6 +89,50 @@ struct BenchCommandTests {
         #expect((section.sequentialSeconds ?? 0) > 0)
     }
 
+    @Test("--only dispatch: default-settings map, a generated stream at two sizes and submits from many tasks, every item checked, no thread per pending submit")
+    func dispatchWorkload() async throws {
+        let arguments = ["bench", "--quick", "--only", "dispatch", "-j", "2", "--items", "3000", "--stream-items", "20000",
+                         "--submits", "3000", "--submit-tasks", "1000", "--json"]
+        let result = try await trenza(arguments, timeout: 300)
+        #expect(result.status == 0, "\(result.error)")
+        let report = try BenchReport.decode(json: Data(result.output.utf8))
+        #expect(report.sections.map(\.id) == ["dispatch.map", "dispatch.stream", "dispatch.submit"])
+        #expect(!report.hasFailures)
+        let map = report.sections[0]
+        #expect(map.rows.map(\.series) == ["threads", "processes", "async", "processes (one item per message)"])
+        #expect(map.rows.allSatisfy { $0.items == 3_000 && $0.width == 2 })
+        #expect(map.inputBytesPerItem == 9 && map.outputBytesPerItem == 9)
+        let stream = report.sections[1]
+        #expect(stream.rows.map(\.items) == [2_000, 20_000, 2_000, 20_000, 2_000, 20_000])
+        #expect(stream.rows.allSatisfy { ($0.peakMemoryBytes ?? 0) > 0 })
+        let submit = report.sections[2]
+        #expect(Set(submit.rows.map(\.engine)) == ["threads", "processes", "async"])
+        for row in submit.rows {
+            let p50 = try #require(row.latencyP50Seconds), p99 = try #require(row.latencyP99Seconds)
+            #expect(p50 > 0 && p50 <= p99)
+            let baseline = try #require(row.baselineThreads), peak = try #require(row.peakThreads)
+            // 1,000 submits pending at once: a thread each would add a thousand.
+            #expect(peak - baseline < 100, "\(row.engine): \(baseline) → \(peak) threads")
+        }
+        let progress = result.error.split(separator: "\n").filter { $0.hasPrefix("[") }
+        var plan = BenchPlan.quick()
+        plan.workloads = [.dispatch]
+        plan.widths = [2]
+        plan.streamItems = 20_000
+        #expect(progress.count == plan.stepCount)
+    }
+
+    @Test("--only cpu: each row says when every lane had work, and the section what crosses the pipes per item")
+    func cpuStartupAndPipeBytes() async throws {
+        let result = try await trenza(["bench", "--only", "cpu", "-j", "2", "--steps", "2000000", "--repeats", "1", "--json"])
+        #expect(result.status == 0, "\(result.error)")
+        let report = try BenchReport.decode(json: Data(result.output.utf8))
+        let cpu = try #require(report.sections.first)
+        // The input is the task's number and step count; the output one integer.
+        #expect((cpu.inputBytesPerItem ?? 0) > 9 && cpu.outputBytesPerItem == 9)
+        #expect(cpu.rows.allSatisfy { ($0.startupSeconds ?? 0) > 0 && ($0.startupShare ?? 2) <= 1 })
+    }
+
     @Test("an unknown workload is a usage error")
     func unknownWorkload() async throws {
         let result = try await trenza(["bench", "--only", "gpu"])
