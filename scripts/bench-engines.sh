@@ -250,7 +250,7 @@ mp = {"processes": pick("dispatch.map", "processes"), "threads": pick("dispatch.
       "single": pick("dispatch.map", "processes", "one item per message")}
 for name, row in mp.items():
     if row:
-        label = f"trenza Pool.map {name}" + (" (default settings)" if name != "single" else " one item per message")
+        label = f"trenza Pool.map {name} (default settings)" if name != "single" else "trenza Pool.map processes, one item per message"
         print(f"  {label:58} {per_second(row):12,.0f}")
 comparisons = [
     ("processes", "multiprocessing.Pool.map default chunks 1M"),
