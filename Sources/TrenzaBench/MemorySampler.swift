@@ -53,12 +53,14 @@ package final class MemorySampler: Sendable {
         if releaseFreeMemory { MemoryTuning.releaseFreeMemory() }
         Self.resetHighWaterMark()
         let start = Self.residentBytes(ofProcess: "self") + (includeChildren ? Self.childrenResidentBytes() : 0)
+        let heap = MemoryTuning.heapBytesInUse
+        let threads = Self.threadCount()
         baseline = start
+        baselineHeap = heap
+        baselineThreads = threads
         peak.withLock { $0 = start }
-        baselineHeap = MemoryTuning.heapBytesInUse
-        peakHeap.withLock { $0 = baselineHeap }
-        baselineThreads = Self.threadCount()
-        peakThreads.withLock { $0 = baselineThreads }
+        peakHeap.withLock { $0 = heap }
+        peakThreads.withLock { $0 = threads }
         let thread = Thread { [self] in
             while !stopping.load(ordering: .acquiring) {
                 record()
