@@ -7,13 +7,13 @@ enum BatchRunner {
     /// task cancels the batch.
     static func map<J: Job>(on engine: some EngineCore, _ job: J, _ inputs: [J.Input], settings: BatchSettings, onEvent: ProgressHandler?) async -> [Outcome<J.Output>] {
         if inputs.isEmpty { return [] }
-        let slots = OutcomeSlots<J.Output>(count: inputs.count)
+        let slots = OutcomeRuns<J.Output>(count: inputs.count)
         let handle = BatchHandle()
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let done = Countdown(inputs.count, then: continuation)
-                let core = BatchCore(job: job, onEvent: onEvent) { outcomes in
-                    for (index, outcome) in outcomes { slots.set(index, outcome) }
+                let core = BatchCore(job: job, onEvent: onEvent) { first, outcomes in
+                    slots.add(first, outcomes)
                     done.arrive(count: outcomes.count)
                 }
                 let items = core.append(contentsOf: inputs)
@@ -37,8 +37,8 @@ enum BatchRunner {
         let handle = BatchHandle()
         let outcome = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Outcome<J.Output>, Never>) in
-                let core = BatchCore(job: job, onEvent: nil) { outcomes in
-                    if let first = outcomes.first { continuation.resume(returning: first.outcome) }
+                let core = BatchCore(job: job, onEvent: nil) { _, outcomes in
+                    if let outcome = outcomes.first { continuation.resume(returning: outcome) }
                 }
                 let items = core.append(contentsOf: [input])
                 do throws(JobTravelError) {
@@ -54,6 +54,36 @@ enum BatchRunner {
         }
         if let id = handle.id { engine.close(id) }
         return outcome
+    }
+}
+
+/// A map's outcomes as the runs of consecutive items they arrive in, put in order once at the
+/// end: a copy per run rather than a store per item.
+final class OutcomeRuns<Output: Sendable>: Sendable {
+    private let runs = Mutex<[(first: Int, outcomes: [Outcome<Output>])]>([])
+    let count: Int
+
+    init(count: Int) { self.count = count }
+
+    func add(_ first: Int, _ outcomes: [Outcome<Output>]) {
+        runs.withLock { $0.append((first, outcomes)) }
+    }
+
+    /// All outcomes in input order; an item nobody answered counts as cancelled.
+    func values() -> [Outcome<Output>] {
+        let sorted = runs.withLock { $0 }.sorted { $0.first < $1.first }
+        var values: [Outcome<Output>] = []
+        values.reserveCapacity(count)
+        for run in sorted where run.first >= values.count {
+            while values.count < run.first {
+                values.append(.failure(ItemFailure(index: values.count, kind: .cancelled, message: "cancelled before it ran")))
+            }
+            values.append(contentsOf: run.outcomes)
+        }
+        while values.count < count {
+            values.append(.failure(ItemFailure(index: values.count, kind: .cancelled, message: "cancelled before it ran")))
+        }
+        return values
     }
 }
 

@@ -24,6 +24,19 @@ enum BinaryCodec {
     }
 }
 
+extension BinaryDecoderCore {
+    /// Decodes one value that must fill `range` of this decoder's bytes exactly: many entries of
+    /// a frame share one decoder instead of allocating one each.
+    func decodeEntry<T: Decodable>(_ type: T.Type, in range: Range<Int>) throws -> T {
+        position = range.lowerBound
+        let value = try decodeValue(type, codingPath: [])
+        guard position == range.upperBound else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "\(range.upperBound - position) bytes left over after \(type)"))
+        }
+        return value
+    }
+}
+
 enum BinaryTag: UInt8 {
     case null = 0, `false`, `true`, int, uint, double, float, string, unkeyed, keyed, bytes
 }

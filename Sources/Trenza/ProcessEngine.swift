@@ -329,10 +329,10 @@ final class ProcessBatch<J: Job>: ProcessBatchHandle {
     func encode(_ items: Range<Int>, into bytes: inout [UInt8], budget: Int) -> Int {
         var request = Wire.FrameBuilder(run: UInt32(jobNumber))
         let inputs = core.inputs(items)
-        for (offset, input) in inputs.enumerated() {
+        for offset in inputs.indices {
             if offset > 0 && request.byteCount >= budget { break }
             do {
-                try request.append { encoder in try encoder.encodeValue(input, codingPath: []) }
+                try request.append { encoder in try encoder.encodeValue(inputs[offset], codingPath: []) }
             } catch {
                 let index = items.lowerBound + offset
                 encodeFailures.withLock { $0[index] = "cannot encode input: \(error)" }
@@ -349,13 +349,14 @@ final class ProcessBatch<J: Job>: ProcessBatchHandle {
         guard count == items.count else { throw .malformed("\(count) results for \(items.count) inputs") }
         var outcomes: [Outcome<J.Output>] = []
         outcomes.reserveCapacity(count)
+        let decoder = BinaryDecoderCore(bytes: payload[...])
         for index in items {
             let status = try reader.uint8()
             let body = try reader.slice(try reader.uint32())
             switch Wire.Status(rawValue: status) {
             case .ok:
                 do {
-                    outcomes.append(.success(try BinaryCodec.decode(J.Output.self, from: body)))
+                    outcomes.append(.success(try decoder.decodeEntry(J.Output.self, in: body.startIndex..<body.endIndex)))
                 } catch {
                     outcomes.append(.failure(ItemFailure(index: index, kind: .protocolError, message: "cannot decode output: \(error)")))
                 }
