@@ -6,7 +6,8 @@
 # the top-level names; `--list` prints every symbol. Usage: scripts/count-public-symbols.sh [--list]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build --target Trenza >/dev/null
+# The build prints dependencies' warnings; show them only if it fails.
+swift build --target Trenza >/dev/null 2>&1 || swift build --target Trenza
 bin="$(swift build --show-bin-path)"
 # Swift modules sit in one folder; each C target's module map sits in its own build folder.
 search=(-I "$bin/Modules")
