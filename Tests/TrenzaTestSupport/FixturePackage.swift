@@ -32,11 +32,13 @@ public struct FixturePackage: Sendable {
         return scratch.appendingPathComponent("debug/\(product)").path
     }
 
-    /// Runs `swift` with `arguments` on the fixture; its standard output, or an error that holds
-    /// everything it printed.
+    /// Runs `swift SUBCOMMAND ARGUMENTS…` on the fixture; its standard output, or an error that
+    /// holds everything it printed.
     @discardableResult
-    public func swift(_ arguments: [String]) throws -> String {
-        try runProgram("/usr/bin/env", ["swift"] + arguments + ["--package-path", folder.path, "--scratch-path", scratch.path])
+    public func swift(_ command: [String]) throws -> String {
+        // `swift package` takes the location options before its own subcommand.
+        let location = ["--package-path", folder.path, "--scratch-path", scratch.path]
+        return try runProgram("/usr/bin/env", ["swift", command[0]] + location + command.dropFirst())
     }
 }
 
