@@ -11,10 +11,14 @@ struct Scale: Job, Codable {
     }
 }
 
-let outcomes = await Runner(engine: .threads, width: 2).map(Scale(factor: 5), [1, 2, 3, -1])
-for outcome in outcomes {
-    switch outcome {
-    case .success(let value): print("ok \(value)")
-    case .failure(let failure): print("failed \(failure.message)")
+// No worker hook anywhere: on the processes engine, workers are this program started again,
+// and Trenza serves the job in them before this code would run.
+for engine in Engine.allCases {
+    let outcomes = await Runner(engine: engine, width: 2).map(Scale(factor: 5), [1, 2, 3, -1])
+    for outcome in outcomes {
+        switch outcome {
+        case .success(let value): print("\(engine) ok \(value)")
+        case .failure(let failure): print("\(engine) failed \(failure.message)")
+        }
     }
 }
