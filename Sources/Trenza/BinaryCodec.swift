@@ -17,7 +17,7 @@ enum BinaryCodec {
     static func decode<T: Decodable>(_ type: T.Type, from bytes: ArraySlice<UInt8>) throws -> T {
         let core = BinaryDecoderCore(bytes: bytes)
         let value = try core.decodeValue(type, codingPath: [])
-        guard core.position == bytes.endIndex else {
+        guard core.position == bytes.endIndex || core.isUnreadEmptyContainer(from: bytes.startIndex, to: bytes.endIndex) else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "\(bytes.endIndex - core.position) bytes left over after \(type)"))
         }
         return value
@@ -30,10 +30,19 @@ extension BinaryDecoderCore {
     func decodeEntry<T: Decodable>(_ type: T.Type, in range: Range<Int>) throws -> T {
         position = range.lowerBound
         let value = try decodeValue(type, codingPath: [])
-        guard position == range.upperBound else {
+        guard position == range.upperBound || isUnreadEmptyContainer(from: range.lowerBound, to: range.upperBound) else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "\(range.upperBound - position) bytes left over after \(type)"))
         }
         return value
+    }
+}
+
+extension BinaryDecoderCore {
+    /// True when a value read nothing of an entry that holds just an empty keyed container: a
+    /// type without properties encodes one, and its synthesised decoder never opens it.
+    func isUnreadEmptyContainer(from start: Int, to end: Int) -> Bool {
+        position == start && end - start == 5 && bytes[start] == BinaryTag.keyed.rawValue
+            && bytes[(start + 1)..<end].allSatisfy { $0 == 0 }
     }
 }
 
