@@ -16,14 +16,7 @@ enum BatchRunner {
                     slots.add(first, outcomes)
                     done.arrive(count: outcomes.count)
                 }
-                let items = core.append(contentsOf: inputs)
-                do throws(JobTravelError) {
-                    let id = try engine.open(core, settings: settings)
-                    if handle.opened(id) { engine.cancel(id) }
-                    engine.enqueue(id, items: items)
-                } catch {
-                    core.fail(items, kind: .protocolError, message: error.message)
-                }
+                start(core, with: inputs, on: engine, settings: settings, handle: handle)
             }
         } onCancel: {
             if let id = handle.cancel() { engine.cancel(id) }
@@ -40,20 +33,28 @@ enum BatchRunner {
                 let core = BatchCore(job: job, onEvent: nil) { _, outcomes in
                     if let outcome = outcomes.first { continuation.resume(returning: outcome) }
                 }
-                let items = core.append(contentsOf: [input])
-                do throws(JobTravelError) {
-                    let id = try engine.open(core, settings: settings)
-                    if handle.opened(id) { engine.cancel(id) }
-                    engine.enqueue(id, items: items)
-                } catch {
-                    core.fail(items, kind: .protocolError, message: error.message)
-                }
+                start(core, with: [input], on: engine, settings: settings, handle: handle)
             }
         } onCancel: {
             if let id = handle.cancel() { engine.cancel(id) }
         }
         if let id = handle.id { engine.close(id) }
         return outcome
+    }
+}
+
+extension BatchRunner {
+    /// Opens the batch and queues all its inputs; a job that cannot run on the engine fails
+    /// every item with the reason. Cancellation that came first cancels the batch at once.
+    static func start<J: Job>(_ core: BatchCore<J>, with inputs: [J.Input], on engine: some EngineCore, settings: BatchSettings, handle: BatchHandle) {
+        let items = core.append(contentsOf: inputs)
+        do throws(JobTravelError) {
+            let id = try engine.open(core, settings: settings)
+            if handle.opened(id) { engine.cancel(id) }
+            engine.enqueue(id, items: items)
+        } catch {
+            core.fail(items, kind: .protocolError, message: error.message)
+        }
     }
 }
 
