@@ -49,6 +49,8 @@ let package = Package(
             dependencies: [
                 "Trenza", "TrenzaImaging",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // The HTTP/1 child channel that the server wraps with its connection defences.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
