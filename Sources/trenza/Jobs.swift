@@ -12,6 +12,8 @@ enum Jobs {
         // Each worker process gets its own HTTP clients, made on its first download, and one
         // thread for its flushes: it downloads one item at a time.
         registry.register(FetchJob(clients: FetchClients(blockingThreads: 1)))
+        // A chunk runs many downloads at once, and their flushes wait on the disk together.
+        registry.register(FetchChunkJob(clients: FetchClients()))
         return registry
     }
 }
