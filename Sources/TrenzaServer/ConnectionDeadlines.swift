@@ -24,6 +24,9 @@ final class ConnectionDeadlines: ChannelInboundHandler, RemovableChannelHandler 
         case busy
         /// Between requests on a kept-alive connection.
         case idle
+        /// A 408 is on its way out; what the client still sends is dropped until it closes or
+        /// a second passes.
+        case closing
     }
 
     private let headerTimeout: TimeAmount
@@ -61,6 +64,7 @@ final class ConnectionDeadlines: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if phase == .closing { return }
         if phase == .idle {
             enter(.readingHead, timeout: headerTimeout)
         }
@@ -73,8 +77,17 @@ final class ConnectionDeadlines: ChannelInboundHandler, RemovableChannelHandler 
         context.fireChannelInactive()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if phase == .closing, case .some(.inputClosed) = event as? ChannelEvent {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     /// A request's head arrived whole: the connection is working, neither slow nor idle.
     func requestHeadArrived() {
+        guard phase != .closing else { return }
         requestsInProgress += 1
         bytesSinceHead = false
         phase = .busy
@@ -97,6 +110,7 @@ final class ConnectionDeadlines: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private func enter(_ phase: Phase, timeout: TimeAmount) {
+        guard self.phase != .closing else { return }
         self.phase = phase
         deadline = .now() + timeout
         queue.append(self)
@@ -115,16 +129,27 @@ final class ConnectionDeadlines: ChannelInboundHandler, RemovableChannelHandler 
     private func timerFired() {
         timer = nil
         guard phase != .busy, let context else { return }
+        if phase == .closing {
+            context.close(promise: nil)
+            return
+        }
         guard NIODeadline.now() >= deadline else {
             scheduleTimer()
             return
         }
         queue.remove(self)
-        if phase == .readingHead && bytesSinceHead {
-            // Part of a head came: say why before closing, as nginx and Apache do.
-            context.writeAndFlush(NIOAny(Self.requestTimeout), promise: nil)
+        guard phase == .readingHead && bytesSinceHead else {
+            context.close(promise: nil)
+            return
         }
-        context.close(promise: nil)
+        // Part of a head came: say why, as nginx and Apache do. The close lingers, for the
+        // reason BusyRefusal's does: a reset could destroy the 408 before the client reads it.
+        phase = .closing
+        context.writeAndFlush(NIOAny(Self.requestTimeout), promise: nil)
+        context.close(mode: .output, promise: nil)
+        timer = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .seconds(1)) { [self] in
+            timerFired()
+        }
     }
 
     private static let requestTimeout = ByteBuffer(
