@@ -9,12 +9,17 @@ public enum FileDescriptorLimit {
     /// Raises the soft limit to the hard one (each connection is a descriptor) and returns it.
     @discardableResult
     public static func raise() -> Int {
+        #if canImport(Glibc)
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        #else
+        let resource = RLIMIT_NOFILE
+        #endif
         var limit = rlimit()
-        guard getrlimit(RLIMIT_NOFILE, &limit) == 0 else { return 1024 }
+        guard getrlimit(resource, &limit) == 0 else { return 1024 }
         if limit.rlim_cur < limit.rlim_max {
             var raised = limit
             raised.rlim_cur = limit.rlim_max
-            if setrlimit(RLIMIT_NOFILE, &raised) == 0 { limit = raised }
+            if setrlimit(resource, &raised) == 0 { limit = raised }
         }
         // "Unlimited" is not a number of descriptors anyone can open.
         return Int(min(limit.rlim_cur, 1 << 20))

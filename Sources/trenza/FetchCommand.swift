@@ -122,7 +122,6 @@ struct FetchCommand: AsyncParsableCommand {
         guard let size = ByteSize.parse(maxSize), size > 0 else {
             throw ValidationError("--max-size must be a size such as 500000, 200K, 500M or 8G (got \(maxSize)).")
         }
-        _ = size
         guard maxRetryWait >= 0 else { throw ValidationError("--max-retry-wait must be 0 or more seconds (got \(maxRetryWait)).") }
         if let nameTemplate {
             do { try FileNaming.validate(template: nameTemplate) } catch { throw ValidationError(error.description) }
@@ -258,7 +257,7 @@ struct FetchCommand: AsyncParsableCommand {
                 for item in chunks[failure.index].items {
                     progress.record(.failed(ItemFailure(index: item.index, kind: failure.kind, message: failure.message)))
                 }
-            case .succeeded, .bytes:
+            default:
                 break
             }
         }

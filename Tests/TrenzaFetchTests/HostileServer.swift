@@ -16,7 +16,7 @@ final class HostileServer: Sendable {
     private let listener: Int32
 
     init() throws {
-        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard listener >= 0 else { throw TestError("socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -28,9 +28,12 @@ final class HostileServer: Sendable {
                 bind(listener, pointer, length) == 0 && listen(listener, 64) == 0 && getsockname(listener, pointer, &length) == 0
             }
         }
-        guard bound else { throw TestError("cannot listen on 127.0.0.1: \(String(cString: strerror(errno)))") }
+        guard bound else {
+            close(listener)
+            throw TestError("cannot listen on 127.0.0.1: \(String(cString: strerror(errno)))")
+        }
+        self.listener = listener
         port = Int(UInt16(bigEndian: address.sin_port))
-        let listener = self.listener
         Thread {
             while true {
                 let connection = accept(listener, nil, nil)
