@@ -10,7 +10,8 @@ import Glibc
 ///
 /// - `/endless`: a body without `Content-Length` that never ends (until 256 MiB or 20 s);
 /// - `/liar`: announces 10 GiB, sends 64 KiB, then waits for the client to give up;
-/// - `/to-file`, `/to-ftp`: a redirect to `file:///etc/passwd`, to `ftp://127.0.0.1/x`.
+/// - `/to-file`, `/to-ftp`: a redirect to `file:///etc/passwd`, to `ftp://127.0.0.1/x`;
+/// - `/busy`: 503 with `Retry-After: 99999999` (three years).
 final class HostileServer: Sendable {
     let port: Int
     private let listener: Int32
@@ -78,6 +79,8 @@ final class HostileServer: Sendable {
             while Date().timeIntervalSince(start) < 10, recv(connection, &buffer, buffer.count, 0) != 0 {}
         case "/to-file":
             _ = write(connection, "HTTP/1.1 302 Found\r\nLocation: file:///etc/passwd\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        case "/busy":
+            _ = write(connection, "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 99999999\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         case "/to-ftp":
             _ = write(connection, "HTTP/1.1 301 Moved Permanently\r\nLocation: ftp://127.0.0.1/x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         default:

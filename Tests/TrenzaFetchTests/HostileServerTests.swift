@@ -44,8 +44,8 @@ import Glibc
 
     @Test func longRetryAfterIsCappedAndShownInJSON() async throws {
         let folder = try temporaryFolder()
-        let (url, result) = try await withServer { base in
-            let url = "\(base)/fault/unavailable/100?retry-after=99999999"
+        let (url, result) = try await withHostileServer { base in
+            let url = "\(base)/busy"
             return (url, try await trenza(["fetch", url, "-o", folder, "--retries", "1", "--max-retry-wait", "0.3", "--json"]))
         }
         #expect(result.status == 1)
