@@ -6,8 +6,9 @@ import Trenza
 /// The server's cap on open connections, shared by its event loops.
 ///
 /// A connection over the cap closes the one that has waited longest for a request on the same
-/// event loop (an idle keep-alive connection or a slow head) and takes its place; when every
-/// connection on that loop is being answered, the newcomer gets a 503 and is closed. Either
+/// event loop (an idle keep-alive connection or a slow head), or when that loop has none, on the
+/// loop with the most, and takes its place; when every connection is being answered, the
+/// newcomer gets a 503 and is closed. Either
 /// way, the process never runs out of file descriptors: with none left, the kernel's accept
 /// fails and NIO stops accepting for a second, which is what once left `/health` unanswered
 /// for seconds after a slowloris attack.
@@ -21,7 +22,14 @@ final class ConnectionLimiter: Sendable {
     /// The most connections open since memory was last released.
     private let highWater = Atomic<Int>(0)
     private let releaseScheduled = Atomic<Bool>(false)
-    private let queues = Mutex<[ObjectIdentifier: NIOLoopBound<EvictionQueue>]>([:])
+    private let loops = Mutex<[ObjectIdentifier: LoopQueue]>([:])
+
+    /// One event loop's queue, and its size for the other loops to read.
+    private struct LoopQueue: Sendable {
+        var loop: any EventLoop
+        var queue: NIOLoopBound<EvictionQueue>
+        var waiting: WaitingCount
+    }
 
     /// A crowd worth releasing memory after: below this many connections, what they held is
     /// too little to matter and a release would only cost page faults later.
@@ -37,13 +45,14 @@ final class ConnectionLimiter: Sendable {
     /// The eviction queue of `loop`; call on that loop.
     func queue(for loop: any EventLoop) -> EvictionQueue {
         let key = ObjectIdentifier(loop)
-        let bound = queues.withLock { queues in
-            if let existing = queues[key] { return existing }
-            let made = NIOLoopBound(EvictionQueue(), eventLoop: loop)
-            queues[key] = made
+        let entry = loops.withLock { loops in
+            if let existing = loops[key] { return existing }
+            let waiting = WaitingCount()
+            let made = LoopQueue(loop: loop, queue: NIOLoopBound(EvictionQueue(waiting: waiting), eventLoop: loop), waiting: waiting)
+            loops[key] = made
             return made
         }
-        return bound.value
+        return entry.queue.value
     }
 
     /// Counts a new connection on `loop` (call on that loop), evicting a waiting one when the
@@ -59,6 +68,15 @@ final class ConnectionLimiter: Sendable {
         guard count > maximum else { return true }
         if let victim = queue(for: loop).removeOldest() {
             victim.evict()
+            return true
+        }
+        let key = ObjectIdentifier(loop)
+        let fullest = loops.withLock { loops in
+            loops.filter { $0.key != key }.values.max { $0.waiting.value.load(ordering: .relaxed) < $1.waiting.value.load(ordering: .relaxed) }
+        }
+        if let fullest, fullest.waiting.value.load(ordering: .relaxed) > 0 {
+            // Its connections belong to its loop: the eviction runs there, a moment later.
+            fullest.loop.execute { fullest.queue.value.removeOldest()?.evict() }
             return true
         }
         open.wrappingSubtract(1, ordering: .relaxed)

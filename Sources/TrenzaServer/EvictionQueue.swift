@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The connections of one event loop that are waiting for a request (idle between requests, or
 /// still sending a head), the longest-waiting first: whom to close when the server is full.
 ///
@@ -6,6 +8,12 @@
 final class EvictionQueue {
     private var oldest: ConnectionDeadlines?
     private var newest: ConnectionDeadlines?
+    /// How many are queued, readable from other loops: where to look when this loop has none.
+    let waiting: WaitingCount
+
+    init(waiting: WaitingCount) {
+        self.waiting = waiting
+    }
 
     /// Puts `connection` at the newest end (moving it there when it was queued already).
     func append(_ connection: ConnectionDeadlines) {
@@ -16,6 +24,7 @@ final class EvictionQueue {
         newest = connection
         if oldest == nil { oldest = connection }
         connection.isQueued = true
+        waiting.value.wrappingAdd(1, ordering: .relaxed)
     }
 
     func remove(_ connection: ConnectionDeadlines) {
@@ -25,6 +34,7 @@ final class EvictionQueue {
         connection.older = nil
         connection.newer = nil
         connection.isQueued = false
+        waiting.value.wrappingSubtract(1, ordering: .relaxed)
     }
 
     /// Takes the connection that has waited longest out of the queue.
@@ -33,4 +43,9 @@ final class EvictionQueue {
         remove(oldest)
         return oldest
     }
+}
+
+/// The size of one loop's ``EvictionQueue``, shared with the other loops.
+final class WaitingCount: Sendable {
+    let value = Atomic<Int>(0)
 }
