@@ -78,6 +78,8 @@ let package = Package(
             dependencies: [
                 "Trenza", "TrenzaImaging",
                 tool("Hummingbird", "hummingbird"),
+                // The HTTP/1 child channel that the server wraps with its connection defences.
+                tool("HummingbirdCore", "hummingbird"),
                 tool("Metrics", "swift-metrics"),
                 tool("Prometheus", "swift-prometheus"),
                 tool("NIOCore", "swift-nio"),
