@@ -1,5 +1,17 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
+
+// The `Trenza` library needs only swift-log and swift-system. Everything else below serves the
+// `trenza` command line and its feature modules, and is used only under the `Tools` trait: a
+// package that depends on Trenza with `traits: []` resolves three packages instead of twenty-seven
+// (scripts/measure-consumer.sh measures it), while `swift run trenza` and `swift test` here get the
+// default trait and the whole stack.
+let tools: TargetDependencyCondition? = .when(traits: ["Tools"])
+
+/// A product of a package that only the command line and its modules use.
+func tool(_ name: String, _ package: String) -> Target.Dependency {
+    .product(name: name, package: package, condition: tools)
+}
 
 let package = Package(
     name: "Trenza",
@@ -12,9 +24,19 @@ let package = Package(
         .library(name: "TrenzaFetch", targets: ["TrenzaFetch"]),
         .executable(name: "trenza", targets: ["trenza"]),
     ],
+    traits: [
+        .trait(
+            name: "Tools",
+            description: "The trenza command line and its modules (server, downloader, images, bench, lessons) with their dependencies: Hummingbird, AsyncHTTPClient, swift-crypto, swift-argument-parser…"
+        ),
+        .default(enabledTraits: ["Tools"]),
+    ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The library's own.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        // The tools'.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -23,12 +45,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // `swift package generate-documentation` for scripts/build-docs.sh. No target uses it, so
+        // SwiftPM does not resolve it for a package that depends on Trenza.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .target(name: "CTrenzaSystem"),
         .target(
             name: "Trenza",
-            dependencies: ["CTrenzaSystem", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "CTrenzaSystem",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         .target(
             name: "CTrenzaCodecs",
@@ -48,15 +77,17 @@ let package = Package(
             name: "TrenzaServer",
             dependencies: [
                 "Trenza", "TrenzaImaging",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                tool("Hummingbird", "hummingbird"),
+                // The HTTP/1 child channel that the server wraps with its connection defences.
+                tool("HummingbirdCore", "hummingbird"),
+                tool("Metrics", "swift-metrics"),
+                tool("Prometheus", "swift-prometheus"),
+                tool("NIOCore", "swift-nio"),
+                tool("NIOPosix", "swift-nio"),
+                tool("NIOHTTP1", "swift-nio"),
+                tool("HTTPTypes", "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                tool("ServiceLifecycle", "swift-service-lifecycle"),
             ]
         ),
         .target(name: "CTrenzaXattr"),
@@ -65,11 +96,11 @@ let package = Package(
             dependencies: [
                 "Trenza",
                 "CTrenzaXattr",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                tool("AsyncHTTPClient", "async-http-client"),
+                tool("Crypto", "swift-crypto"),
+                tool("NIOCore", "swift-nio"),
+                tool("NIOPosix", "swift-nio"),
+                tool("NIOHTTP1", "swift-nio"),
             ]
         ),
         .target(
@@ -83,7 +114,7 @@ let package = Package(
             name: "trenza",
             dependencies: [
                 "Trenza", "TrenzaImaging", "TrenzaLessons", "TrenzaBench", "TrenzaServer", "TrenzaFetch",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                tool("ArgumentParser", "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -99,8 +130,8 @@ let package = Package(
             name: "TrenzaServerTests",
             dependencies: [
                 "TrenzaServer", "TrenzaImaging", "TrenzaTestSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                tool("HummingbirdTesting", "hummingbird"),
+                tool("HTTPTypes", "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -110,9 +141,9 @@ let package = Package(
                 "TrenzaFetch",
                 "TrenzaServer",
                 "TrenzaTestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                tool("Hummingbird", "hummingbird"),
+                tool("HTTPTypes", "swift-http-types"),
+                tool("Crypto", "swift-crypto"),
             ]
         ),
         .testTarget(

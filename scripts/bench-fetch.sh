@@ -8,7 +8,8 @@
 # are checked against the server's bytes (how many of the URLs arrived intact).
 # Usage: scripts/bench-fetch.sh [SEED_DIR]   (default ../shared/seed; without the tutorial its three
 # programs are skipped, with a note). Results land in bench-results/fetch/ (results.tsv, summary.txt).
-# Environment: A_COUNT, A_BYTES, B_COUNT, B_BYTES, LATENCY, WIDTHS override the cases.
+# Environment: A_COUNT, A_BYTES, B_COUNT, B_BYTES, LATENCY, WIDTHS override the cases; CASES="A"
+# runs only case A (default "A B").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seed_dir=${1:-../shared/seed}
@@ -18,6 +19,7 @@ b_count=${B_COUNT:-10}
 b_bytes=${B_BYTES:-100000000}
 latency=${LATENCY:-0.1}
 widths=${WIDTHS:-"8 32 100"}
+cases=${CASES:-"A B"}
 out=$PWD/bench-results/fetch
 rm -rf "$out"
 mkdir -p "$out"
@@ -146,21 +148,22 @@ bench_case() { # name count bytes latency widths
   stop_server
 }
 
-bench_case A "$a_count" "$a_bytes" "$latency" "$widths"
-bench_case B "$b_count" "$b_bytes" 0 "$b_count"
+[[ " $cases " == *" A "* ]] && bench_case A "$a_count" "$a_bytes" "$latency" "$widths"
+[[ " $cases " == *" B "* ]] && bench_case B "$b_count" "$b_bytes" 0 "$b_count"
 
 python3 - "$out" "$latency" "$a_count" "$a_bytes" "$b_bytes" <<'PY' | tee "$out/summary.txt"
 import csv, math, sys
 out, latency, a_count = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 size = {"A": int(sys.argv[4]), "B": int(sys.argv[5])}
 rows = list(csv.DictReader(open(f"{out}/results.tsv"), delimiter="\t"))
-for case in ["A", "B"]:
+for case in sorted({r["case"] for r in rows}):
     print(f"case {case}:")
-    print(f"  {'tool':<22}{'width':>6}{'seconds':>10}{'ideal':>8}{'MB/s':>9}{'peak RSS':>11}{'intact':>10}")
+    print(f"  {'tool':<22}{'width':>6}{'seconds':>10}{'ideal':>8}{'× ideal':>9}{'MB/s':>9}{'peak RSS':>11}{'intact':>10}")
     for row in (r for r in rows if r["case"] == case):
         width, seconds = int(row["width"]), float(row["seconds"])
-        ideal = f"{math.ceil(a_count / width) * latency:.2f}" if case == "A" else "-"
+        ideal = math.ceil(a_count / width) * latency if case == "A" else None
         megabytes = int(row["intact"]) * size[case] / 1e6
-        print(f"  {row['tool']:<22}{width:>6}{seconds:>10.2f}{ideal:>8}{megabytes / seconds if seconds else 0:>9.1f}"
+        print(f"  {row['tool']:<22}{width:>6}{seconds:>10.2f}{f'{ideal:.2f}' if ideal else '-':>8}"
+              f"{f'{seconds / ideal:.2f}×' if ideal else '-':>9}{megabytes / seconds if seconds else 0:>9.1f}"
               f"{int(row['peak_rss_kb']) / 1024:>9.1f} MB{row['intact'] + '/' + row['total']:>10}")
 PY

@@ -8,16 +8,16 @@ import Glibc
 /// the bytes go to a temporary name in the destination folder, are flushed to disk, and the
 /// temporary file is renamed over the destination. A crash or Ctrl-C leaves at most a hidden
 /// temporary file, never a half-written file under the final name.
-public enum AtomicFile {
+package enum AtomicFile {
     /// An error writing `path`, with the system's reason.
-    public struct WriteError: Error, CustomStringConvertible, Sendable {
-        public var path: String
-        public var reason: String
-        public var description: String { "cannot write \(path): \(reason)" }
+    package struct WriteError: Error, CustomStringConvertible, Sendable {
+        package var path: String
+        package var reason: String
+        package var description: String { "cannot write \(path): \(reason)" }
     }
 
     /// Writes `bytes` to `path` atomically, replacing any existing file.
-    public static func write(_ bytes: [UInt8], to path: String) throws(WriteError) {
+    package static func write(_ bytes: [UInt8], to path: String) throws(WriteError) {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         let temporary = folder + "/." + url.lastPathComponent + ".trenza-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"

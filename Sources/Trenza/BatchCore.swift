@@ -8,11 +8,13 @@ import Synchronization
 final class BatchCore<J: Job>: Sendable {
     let job: J
     let onEvent: ProgressHandler?
-    /// Outcomes as they arrive, a chunk at a time, in no particular order.
-    let deliver: @Sendable ([(index: Int, outcome: Outcome<J.Output>)]) -> Void
+    /// Outcomes as they arrive, a chunk at a time (the index of the first, then the outcomes of
+    /// consecutive items), in no particular order. Whole arrays, not an element at a time: this
+    /// code is generic over the caller's job and runs unspecialised, so per-item work is dear.
+    let deliver: @Sendable (_ first: Int, _ outcomes: [Outcome<J.Output>]) -> Void
     private let inputs: Mutex<InputWindow<J.Input>>
 
-    init(job: J, onEvent: ProgressHandler?, deliver: @escaping @Sendable ([(index: Int, outcome: Outcome<J.Output>)]) -> Void) {
+    init(job: J, onEvent: ProgressHandler?, deliver: @escaping @Sendable (_ first: Int, _ outcomes: [Outcome<J.Output>]) -> Void) {
         self.job = job
         self.onEvent = onEvent
         self.deliver = deliver
@@ -36,14 +38,14 @@ final class BatchCore<J: Job>: Sendable {
     func finish(_ items: Range<Int>, _ outcomes: [Outcome<J.Output>], seconds: Double) {
         inputs.withLock { $0.release(items) }
         if let onEvent {
-            for (offset, outcome) in outcomes.enumerated() {
-                switch outcome {
+            for offset in outcomes.indices {
+                switch outcomes[offset] {
                 case .success: onEvent(.succeeded(index: items.lowerBound + offset, seconds: seconds))
                 case .failure(let failure): onEvent(.failed(failure))
                 }
             }
         }
-        deliver(zip(items, outcomes).map { (index: $0.0, outcome: $0.1) })
+        deliver(items.lowerBound, outcomes)
     }
 
     /// Fails every item of `items` with the same cause.
@@ -60,29 +62,32 @@ final class BatchCore<J: Job>: Sendable {
 /// Inputs of a batch by index, from the first not yet answered to the last added: a stream's
 /// memory stays proportional to what is in flight, not to how many inputs went by.
 struct InputWindow<Input> {
+    /// Index of `storage[head]`.
     private var base = 0
-    private var storage: [Input?] = []
+    private var storage: [Input] = []
     private var head = 0
     private(set) var count = 0
+    /// Answered runs not yet at the front, by first index.
+    private var answered: [Int: Int] = [:]
 
     mutating func append(contentsOf more: [Input]) -> Range<Int> {
         let start = count
-        storage.reserveCapacity(storage.count + more.count)
-        for input in more { storage.append(input) }
+        storage.append(contentsOf: more)
         count += more.count
         return start..<count
     }
 
     func read(_ items: Range<Int>) -> [Input] {
-        items.map { storage[$0 - base + head]! }
+        Array(storage[(items.lowerBound - base + head)..<(items.upperBound - base + head)])
     }
 
-    /// Forgets answered inputs; the storage shrinks once its front is all answered.
+    /// Forgets answered inputs once everything before them is answered too.
     mutating func release(_ items: Range<Int>) {
-        for index in items where index >= base { storage[index - base + head] = nil }
-        while head < storage.count, storage[head] == nil {
-            head += 1
-            base += 1
+        guard items.lowerBound >= base, !items.isEmpty else { return }
+        answered[items.lowerBound] = items.upperBound
+        while let end = answered.removeValue(forKey: base) {
+            head += end - base
+            base = end
         }
         if head > 4096 && head * 2 > storage.count {
             storage.removeFirst(head)

@@ -7,23 +7,16 @@ enum BatchRunner {
     /// task cancels the batch.
     static func map<J: Job>(on engine: some EngineCore, _ job: J, _ inputs: [J.Input], settings: BatchSettings, onEvent: ProgressHandler?) async -> [Outcome<J.Output>] {
         if inputs.isEmpty { return [] }
-        let slots = OutcomeSlots<J.Output>(count: inputs.count)
+        let slots = OutcomeRuns<J.Output>(count: inputs.count)
         let handle = BatchHandle()
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let done = Countdown(inputs.count, then: continuation)
-                let core = BatchCore(job: job, onEvent: onEvent) { outcomes in
-                    for (index, outcome) in outcomes { slots.set(index, outcome) }
+                let core = BatchCore(job: job, onEvent: onEvent) { first, outcomes in
+                    slots.add(first, outcomes)
                     done.arrive(count: outcomes.count)
                 }
-                let items = core.append(contentsOf: inputs)
-                do throws(JobTravelError) {
-                    let id = try engine.open(core, settings: settings)
-                    if handle.opened(id) { engine.cancel(id) }
-                    engine.enqueue(id, items: items)
-                } catch {
-                    core.fail(items, kind: .protocolError, message: error.message)
-                }
+                start(core, with: inputs, on: engine, settings: settings, handle: handle)
             }
         } onCancel: {
             if let id = handle.cancel() { engine.cancel(id) }
@@ -37,17 +30,10 @@ enum BatchRunner {
         let handle = BatchHandle()
         let outcome = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Outcome<J.Output>, Never>) in
-                let core = BatchCore(job: job, onEvent: nil) { outcomes in
-                    if let first = outcomes.first { continuation.resume(returning: first.outcome) }
+                let core = BatchCore(job: job, onEvent: nil) { _, outcomes in
+                    if let outcome = outcomes.first { continuation.resume(returning: outcome) }
                 }
-                let items = core.append(contentsOf: [input])
-                do throws(JobTravelError) {
-                    let id = try engine.open(core, settings: settings)
-                    if handle.opened(id) { engine.cancel(id) }
-                    engine.enqueue(id, items: items)
-                } catch {
-                    core.fail(items, kind: .protocolError, message: error.message)
-                }
+                start(core, with: [input], on: engine, settings: settings, handle: handle)
             }
         } onCancel: {
             if let id = handle.cancel() { engine.cancel(id) }
@@ -57,45 +43,17 @@ enum BatchRunner {
     }
 }
 
-/// A batch's id shared with a cancellation handler that may run before the batch is open.
-final class BatchHandle: Sendable {
-    private let state = Mutex<(id: Int?, cancelled: Bool)>((nil, false))
-
-    var id: Int? { state.withLock { $0.id } }
-
-    /// Records the id; true when cancellation came first (the caller then cancels the batch).
-    func opened(_ id: Int) -> Bool {
-        state.withLock { state in
-            state.id = id
-            return state.cancelled
+extension BatchRunner {
+    /// Opens the batch and queues all its inputs; a job that cannot run on the engine fails
+    /// every item with the reason. Cancellation that came first cancels the batch at once.
+    static func start<J: Job>(_ core: BatchCore<J>, with inputs: [J.Input], on engine: some EngineCore, settings: BatchSettings, handle: BatchHandle) {
+        let items = core.append(contentsOf: inputs)
+        do throws(JobTravelError) {
+            let id = try engine.open(core, settings: settings)
+            if handle.opened(id) { engine.cancel(id) }
+            engine.enqueue(id, items: items)
+        } catch {
+            core.fail(items, kind: .protocolError, message: error.message)
         }
-    }
-
-    /// Marks cancellation; returns the id if the batch is open already.
-    func cancel() -> Int? {
-        state.withLock { state in
-            state.cancelled = true
-            return state.id
-        }
-    }
-}
-
-/// Resumes a continuation once `count` arrivals have been counted.
-final class Countdown: Sendable {
-    private let state: Mutex<(remaining: Int, continuation: CheckedContinuation<Void, Never>?)>
-
-    init(_ count: Int, then continuation: CheckedContinuation<Void, Never>) {
-        state = Mutex((count, continuation))
-        if count == 0 { arrive(count: 0) }
-    }
-
-    func arrive(count: Int = 1) {
-        let ready: CheckedContinuation<Void, Never>? = state.withLock { state in
-            state.remaining -= count
-            guard state.remaining <= 0 else { return nil }
-            defer { state.continuation = nil }
-            return state.continuation
-        }
-        ready?.resume()
     }
 }

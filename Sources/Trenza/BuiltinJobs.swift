@@ -9,11 +9,11 @@ import Glibc
 ///
 /// Every output carries the process id and monotonic start/end times (comparable across
 /// processes on Linux), so callers can measure how many items really ran at once.
-public struct ProbeJob: Job {
-    public static let name = "trenza.probe"
+package struct ProbeJob: Job {
+    package static let name = "trenza.probe"
 
     /// What the probe does with one input.
-    public enum Action: Codable, Sendable, Equatable {
+    package enum Action: Codable, Sendable, Equatable {
         /// Return `value`.
         case echo(Int)
         /// Sleep `milliseconds`, then return `value`.
@@ -31,17 +31,17 @@ public struct ProbeJob: Job {
     }
 
     /// What the probe observed while running one input.
-    public struct Report: Codable, Sendable, Equatable {
-        public var value: Int
-        public var processID: Int32
+    package struct Report: Codable, Sendable, Equatable {
+        package var value: Int
+        package var processID: Int32
         /// Monotonic clock readings in seconds.
-        public var start: Double
-        public var end: Double
+        package var start: Double
+        package var end: Double
     }
 
-    public init() {}
+    package init() {}
 
-    public func run(_ action: Action) throws -> Report {
+    package func run(_ action: Action) throws -> Report {
         let start = monotonicSeconds()
         let value: Int
         switch action {
@@ -66,7 +66,7 @@ public struct ProbeJob: Job {
         return Report(value: value, processID: getpid(), start: start, end: monotonicSeconds())
     }
 
-    public func runAsync(_ action: Action) async throws -> Report {
+    package func runAsync(_ action: Action) async throws -> Report {
         // Sleep without holding a cooperative thread, as an I/O-bound job would.
         if case .sleep(let milliseconds, let v) = action {
             let start = monotonicSeconds()
@@ -78,15 +78,15 @@ public struct ProbeJob: Job {
 }
 
 /// The smallest useful job, `x → x²`: its cost is almost entirely the engine's dispatch overhead.
-public struct SquareJob: Job {
-    public static let name = "trenza.square"
-    public init() {}
-    public func run(_ x: Int) -> Int { x &* x }
-    public func runAsync(_ x: Int) async -> Int { x &* x }
+package struct SquareJob: Job {
+    package static let name = "trenza.square"
+    package init() {}
+    package func run(_ x: Int) -> Int { x &* x }
+    package func runAsync(_ x: Int) async -> Int { x &* x }
 }
 
 /// Seconds on the system-wide monotonic clock: comparable between processes on one machine.
-public func monotonicSeconds() -> Double {
+package func monotonicSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9

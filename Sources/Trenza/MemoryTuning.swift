@@ -1,7 +1,7 @@
 import CTrenzaSystem
 
 /// Process-wide allocator settings for programs that allocate and free large buffers per item.
-public enum MemoryTuning {
+package enum MemoryTuning {
     /// Keeps freed large blocks (up to 256 MiB) in the heap for reuse instead of returning them
     /// to the kernel at once.
     ///
@@ -11,20 +11,20 @@ public enum MemoryTuning {
     /// `trenza images`, 1080p JPEG, 2 workers). Peak memory is unchanged; freed memory is kept
     /// for the next item rather than released. Call once, first thing in `main` (worker
     /// processes run `main` too, so they get it).
-    public static func keepLargeBuffers() {
+    package static func keepLargeBuffers() {
         trenza_keep_large_buffers()
     }
 
     /// Hands the heap's free pages back to the kernel now, so that resident memory shows what is
     /// in use rather than what was once used: for measuring how much memory a batch needs.
     /// The next large allocations pay page faults again.
-    public static func releaseFreeMemory() {
+    package static func releaseFreeMemory() {
         trenza_release_free_memory()
     }
 
     /// Bytes the allocator has handed out and not had back, over all its arenas. Unlike resident
     /// memory, this grows when a batch reuses memory an earlier batch freed.
-    public static var heapBytesInUse: Int {
+    package static var heapBytesInUse: Int {
         Int(trenza_heap_bytes_in_use())
     }
 }

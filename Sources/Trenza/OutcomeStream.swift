@@ -7,7 +7,7 @@ import Synchronization
 public struct OutcomeStream<Output: Sendable>: AsyncSequence, Sendable {
     public typealias Element = StreamedOutcome<Output>
 
-    private let chunks: AsyncThrowingStream<[(index: Int, outcome: Outcome<Output>)], any Error>
+    private let chunks: AsyncThrowingStream<(first: Int, outcomes: [Outcome<Output>]), any Error>
     private let gate: StreamGate
     private let order: StreamOrder
 
@@ -15,7 +15,7 @@ public struct OutcomeStream<Output: Sendable>: AsyncSequence, Sendable {
         engine: any EngineCore, job: J, inputs: Inputs, order: StreamOrder,
         window: Int, settings: BatchSettings, onEvent: ProgressHandler?
     ) where J.Output == Output, Inputs.Element == J.Input {
-        let (chunks, continuation) = AsyncThrowingStream<[(index: Int, outcome: Outcome<Output>)], any Error>.makeStream()
+        let (chunks, continuation) = AsyncThrowingStream<(first: Int, outcomes: [Outcome<Output>]), any Error>.makeStream()
         let gate = StreamGate(window: window)
         self.chunks = chunks
         self.gate = gate
@@ -32,8 +32,8 @@ public struct OutcomeStream<Output: Sendable>: AsyncSequence, Sendable {
             if let error = ending.1 { continuation.finish(throwing: error) } else { continuation.finish() }
             if let id = handle.id { engine.close(id) }
         }
-        let core = BatchCore(job: job, onEvent: onEvent) { outcomes in
-            continuation.yield(outcomes)
+        let core = BatchCore(job: job, onEvent: onEvent) { first, outcomes in
+            continuation.yield((first, outcomes))
             progress.withLock { $0.delivered += outcomes.count }
             finishIfComplete()
         }
@@ -97,18 +97,19 @@ public struct OutcomeStream<Output: Sendable>: AsyncSequence, Sendable {
     }
 
     public struct Iterator: AsyncIteratorProtocol {
-        var chunks: AsyncThrowingStream<[(index: Int, outcome: Outcome<Output>)], any Error>.Iterator
+        var chunks: AsyncThrowingStream<(first: Int, outcomes: [Outcome<Output>]), any Error>.Iterator
         let gate: StreamGate
         let order: StreamOrder
-        /// Outcomes received and not yet returned: in arrival order, or by index for `.input`.
-        private var arrived: [(index: Int, outcome: Outcome<Output>)] = []
+        /// Outcomes received and not yet returned: the current run, or by index for `.input`.
+        private var arrived: [Outcome<Output>] = []
+        private var arrivedFirst = 0
         private var arrivedHead = 0
         private var waiting: [Int: Outcome<Output>] = [:]
         private var nextIndex = 0
         /// Outcomes returned since room was last given back.
         private var taken = 0
 
-        init(chunks: AsyncThrowingStream<[(index: Int, outcome: Outcome<Output>)], any Error>.Iterator, gate: StreamGate, order: StreamOrder) {
+        init(chunks: AsyncThrowingStream<(first: Int, outcomes: [Outcome<Output>]), any Error>.Iterator, gate: StreamGate, order: StreamOrder) {
             self.chunks = chunks
             self.gate = gate
             self.order = order
@@ -125,10 +126,10 @@ public struct OutcomeStream<Output: Sendable>: AsyncSequence, Sendable {
                 switch order {
                 case .completion:
                     if arrivedHead < arrived.count {
-                        let (index, outcome) = arrived[arrivedHead]
+                        let outcome = arrived[arrivedHead]
                         arrivedHead += 1
                         taken += 1
-                        return StreamedOutcome(index: index, outcome: outcome)
+                        return StreamedOutcome(index: arrivedFirst + arrivedHead - 1, outcome: outcome)
                     }
                 case .input:
                     if let outcome = waiting.removeValue(forKey: nextIndex) {
@@ -140,82 +141,16 @@ public struct OutcomeStream<Output: Sendable>: AsyncSequence, Sendable {
                 // Room goes back to the producer a batch at a time, before waiting for more.
                 gate.release(taken)
                 taken = 0
-                guard let chunk = try await chunks.next(isolation: actor) else { return nil }
+                guard let run = try await chunks.next(isolation: actor) else { return nil }
                 switch order {
                 case .completion:
-                    arrived = chunk
+                    arrived = run.outcomes
+                    arrivedFirst = run.first
                     arrivedHead = 0
                 case .input:
-                    for (index, outcome) in chunk { waiting[index] = outcome }
+                    for offset in run.outcomes.indices { waiting[run.first + offset] = run.outcomes[offset] }
                 }
             }
         }
-    }
-}
-
-/// Counts inputs pulled and not yet taken by the consumer; the producer waits at the window.
-///
-/// A waiting producer is woken only once a quarter of the window is free again, so producer and
-/// consumer trade work in batches rather than handing over one item per task switch.
-final class StreamGate: Sendable {
-    private struct State {
-        var available: Int
-        var waiter: (CheckedContinuation<Int, any Error>, Int)?
-        var closed = false
-        let window: Int
-        var resumeAt: Int { max(1, window / 4) }
-        /// Few inputs are out: the engine may be waiting for more.
-        var draining: Bool { window - available < max(8, window / 8) }
-
-        mutating func take(upTo most: Int) -> Int {
-            let granted = min(available, draining ? min(most, 16) : most)
-            available -= granted
-            return granted
-        }
-    }
-    private let state: Mutex<State>
-
-    init(window: Int) { state = Mutex(State(available: window, window: window)) }
-
-    /// Takes room for up to `most` inputs (at least one), waiting while the window is full.
-    /// While the engine is short of work, the batches are small so inputs reach it at once.
-    func acquire(upTo most: Int) async throws -> Int {
-        let taken = state.withLock { state -> Int? in
-            guard state.available > 0, !state.closed else { return nil }
-            return state.take(upTo: most)
-        }
-        if let taken { return taken }
-        let granted = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int, any Error>) in
-            let resume: Int? = state.withLock { state in
-                if state.closed { return 0 }
-                if state.available > 0 { return state.take(upTo: most) }
-                state.waiter = (continuation, most)
-                return nil
-            }
-            if let resume { continuation.resume(returning: resume) }
-        }
-        try Task.checkCancellation()
-        return max(granted, 1)
-    }
-
-    func release(_ count: Int) {
-        guard count > 0 else { return }
-        let waiter: (CheckedContinuation<Int, any Error>, Int)? = state.withLock { state in
-            state.available += count
-            guard let (continuation, most) = state.waiter, state.available >= state.resumeAt else { return nil }
-            state.waiter = nil
-            return (continuation, state.take(upTo: most))
-        }
-        if let (continuation, granted) = waiter { continuation.resume(returning: granted) }
-    }
-
-    /// Lets a waiting producer go (it then sees its task cancelled).
-    func close() {
-        let waiter: CheckedContinuation<Int, any Error>? = state.withLock { state in
-            state.closed = true
-            defer { state.waiter = nil }
-            return state.waiter?.0
-        }
-        waiter?.resume(returning: 0)
     }
 }

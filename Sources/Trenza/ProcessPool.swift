@@ -62,9 +62,11 @@ public final class ProcessPool: Sendable {
     /// Creates a pool of `width` workers, started when work arrives.
     ///
     /// - Parameters:
+    ///   - width: the most worker processes at once.
     ///   - executable: the worker program: by default this program itself. Another program
     ///     works when it links Trenza and the modules that define your jobs.
     ///   - arguments: passed to the workers; a worker never reads them, but they show in `ps`.
+    ///   - options: per-worker setup and recycling.
     /// - Throws: ``WorkerStartError`` when `width` is not positive, the executable is missing,
     ///   the setup cannot travel, or this process is itself a worker (pools do not nest, so that
     ///   no job can make workers multiply).
@@ -115,6 +117,8 @@ public final class ProcessPool: Sendable {
     /// Runs `job` over `inputs` on the workers and returns one outcome per input, in input order.
     ///
     /// - Parameters:
+    ///   - job: the job value every worker runs (it travels to them; see ``Job``).
+    ///   - inputs: one item each.
     ///   - timeout: the longest one item may run; its worker is then killed and replaced and the
     ///     item fails as ``ItemFailure/Kind-swift.enum/timedOut``.
     ///   - chunkSize: inputs sent per message; `nil` (the default) sizes chunks from the items'
@@ -143,7 +147,7 @@ public final class ProcessPool: Sendable {
     /// Call just before the program exits normally: if an interrupt is being handled, waits for
     /// the handler to end the process by its signal, so the exit status says "interrupted"
     /// rather than reporting the items the interrupt failed.
-    public static func yieldToPendingInterrupt() {
+    package static func yieldToPendingInterrupt() {
         guard LiveWorkers.isClosed else { return }
         usleep(2_000_000)
     }

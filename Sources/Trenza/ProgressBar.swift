@@ -3,14 +3,14 @@ import Synchronization
 
 /// Draws a batch's progress as one line of text: `[#######.......]  120/300  40%  2 failed
 /// 85.3 items/s  1.2 MB  ETA 0:02`. Pure: it formats, the caller decides where to write.
-public struct ProgressBar: Sendable {
+package struct ProgressBar: Sendable {
     /// What the items are called ("images", "files").
-    public var unit: String
+    package var unit: String
 
-    public init(unit: String = "items") { self.unit = unit }
+    package init(unit: String = "items") { self.unit = unit }
 
     /// The line for `tally` after `elapsed` seconds, fitted to `columns` characters.
-    public func render(_ tally: ProgressTally, elapsed: Double, columns: Int = 80) -> String {
+    package func render(_ tally: ProgressTally, elapsed: Double, columns: Int = 80) -> String {
         let fraction = tally.total > 0 ? Double(tally.finished) / Double(tally.total) : 1
         var fields = ["\(tally.finished)/\(tally.total) \(unit)", "\(Int((fraction * 100).rounded(.down)))%"]
         if tally.failed > 0 { fields.append("\(tally.failed) failed") }
@@ -54,9 +54,9 @@ public struct ProgressBar: Sendable {
 
 /// Turns a batch's ``ProgressEvent``s into output for a person: a bar redrawn at most ten
 /// times a second on a terminal, or a plain line at every tenth of the batch otherwise.
-public final class ProgressReporter: Sendable {
+package final class ProgressReporter: Sendable {
     /// What to show: replace the current line with a bar, or print a line of its own.
-    public enum Output: Sendable, Equatable {
+    package enum Output: Sendable, Equatable {
         case redraw(String)
         case line(String)
     }
@@ -78,7 +78,7 @@ public final class ProgressReporter: Sendable {
     /// - Parameters:
     ///   - interactive: true on a terminal (redraw a bar), false for logs (plain lines).
     ///   - clock: seconds on a monotonic clock; injectable for tests.
-    public init(total: Int, unit: String = "items", interactive: Bool, columns: Int = 80,
+    package init(total: Int, unit: String = "items", interactive: Bool, columns: Int = 80,
                 clock: @escaping @Sendable () -> Double = monotonicSeconds,
                 sink: @escaping @Sendable (Output) -> Void) {
         self.bar = ProgressBar(unit: unit)
@@ -91,7 +91,7 @@ public final class ProgressReporter: Sendable {
     }
 
     /// Folds in one event; a handler for ``Runner/map(_:_:onEvent:)``.
-    public func record(_ event: ProgressEvent) {
+    package func record(_ event: ProgressEvent) {
         let now = clock()
         // The sink runs under the lock too, so lines come out in the order the tally moved.
         state.withLock { state in
@@ -111,5 +111,5 @@ public final class ProgressReporter: Sendable {
     }
 
     /// The counts so far.
-    public var tally: ProgressTally { state.withLock { $0.tally } }
+    package var tally: ProgressTally { state.withLock { $0.tally } }
 }

@@ -20,12 +20,15 @@ public struct Runner: Sendable {
         public var workerExecutable: String?
         /// Processes engine: the worker program's arguments.
         public var workerArguments: [String]
+        /// Processes engine: work done once in each worker before its first item.
+        public var setup: (any WorkerSetup)?
 
-        public init(timeout: Duration? = nil, chunkSize: Int? = nil, workerExecutable: String? = nil, workerArguments: [String] = ["worker"]) {
+        public init(timeout: Duration? = nil, chunkSize: Int? = nil, workerExecutable: String? = nil, workerArguments: [String] = ["worker"], setup: (any WorkerSetup)? = nil) {
             self.timeout = timeout
             self.chunkSize = chunkSize
             self.workerExecutable = workerExecutable
             self.workerArguments = workerArguments
+            self.setup = setup
         }
     }
 
@@ -51,7 +54,7 @@ public struct Runner: Sendable {
         do {
             pool = try Pool(engine: engine, width: min(width, inputs.count), options: Pool.Options(
                 timeout: options.timeout, chunkSize: options.chunkSize,
-                workerExecutable: options.workerExecutable, workerArguments: options.workerArguments))
+                workerExecutable: options.workerExecutable, workerArguments: options.workerArguments, setup: options.setup))
         } catch {
             return inputs.indices.map { index in
                 let failure = ItemFailure(index: index, kind: .workerCrashed, message: error.message)

@@ -14,15 +14,15 @@ import Glibc
 /// defer { scratch.remove() }
 /// try data.write(to: scratch.url.appendingPathComponent("input.jpg"))
 /// ```
-public final class ScratchFolder: Sendable {
+package final class ScratchFolder: Sendable {
     /// The folder, which exists until ``remove()``.
-    public let url: URL
-    public var path: String { url.path }
+    package let url: URL
+    package var path: String { url.path }
 
     private static let open = Mutex<[String: URL]>([:])
 
     /// Makes a new, empty folder named `<prefix>-<pid>-<random>`.
-    public init(prefix: String) throws {
+    package init(prefix: String) throws {
         let name = "\(prefix)-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
         url = FileManager.default.temporaryDirectory.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -30,7 +30,7 @@ public final class ScratchFolder: Sendable {
     }
 
     /// Removes the folder and everything in it.
-    public func remove() {
+    package func remove() {
         Self.open.withLock { $0[url.path] = nil }
         try? FileManager.default.removeItem(at: url)
     }

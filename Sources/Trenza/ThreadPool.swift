@@ -22,7 +22,7 @@ public final class ThreadPool: @unchecked Sendable {
     /// How many threads run work at once.
     public let width: Int
 
-    /// Starts `width` threads named `"<name>-<number>"` (see ``ThreadName``; the names show in logs).
+    /// Starts `width` threads named `"<name>-<number>"` (the names show in logs and `top -H`).
     ///
     /// When the system refuses some threads (a process limit), the pool runs on those it got;
     /// when it refuses all, work runs on the thread that submits it.

@@ -2,7 +2,7 @@
 /// that use them.
 struct WorkerJobTable {
     /// Runs one encoded input and encodes its output into the reply.
-    typealias Handler = (_ input: ArraySlice<UInt8>, _ output: BinaryEncoderCore) throws -> Void
+    typealias Handler = (_ frame: BinaryDecoderCore, _ input: Range<Int>, _ output: BinaryEncoderCore) throws -> Void
 
     private enum Entry {
         case ready(Handler)
@@ -50,10 +50,11 @@ struct WorkerJobTable {
         case .unusable(let message):
             for _ in 0..<count { reply.append(status: .protocolError, bytes: message.utf8) }
         case .ready(let handler):
+            let frame = BinaryDecoderCore(bytes: reader.bytes[...])
             for _ in 0..<count {
                 let input = try reader.slice(try reader.uint32())
                 do {
-                    try reply.append(status: .ok) { output in try handler(input, output) }
+                    try reply.append(status: .ok) { output in try handler(frame, input.startIndex..<input.endIndex, output) }
                 } catch WorkerSideError.protocolError(let message) {
                     reply.append(status: .protocolError, bytes: message.utf8)
                 } catch {
@@ -92,10 +93,10 @@ struct WorkerJobTable {
             // A type without stored properties has exactly one value, and no bits to set.
             job = unsafeBitCast((), to: J.self)
         }
-        return { bytes, encoder in
+        return { frame, range, encoder in
             let input: J.Input
             do {
-                input = try BinaryCodec.decode(J.Input.self, from: bytes)
+                input = try frame.decodeEntry(J.Input.self, in: range)
             } catch {
                 throw WorkerSideError.protocolError("cannot decode input for \(J.self): \(error)")
             }

@@ -15,14 +15,17 @@ struct Download {
     let item: FetchItem
     let clients: FetchClients
     let onBytes: (@Sendable (Int, Int) -> Void)?
+    let onWait: (@Sendable (Int, RetryWait) -> Void)?
     /// The planned name, or that name with the URL's hash when an earlier run's download of
     /// another URL already holds it (the same folder, a different list).
     let name: PlannedName
 
-    init(item: FetchItem, clients: FetchClients, onBytes: (@Sendable (Int, Int) -> Void)?) {
+    init(item: FetchItem, clients: FetchClients, onBytes: (@Sendable (Int, Int) -> Void)?,
+         onWait: (@Sendable (Int, RetryWait) -> Void)? = nil) {
         self.item = item
         self.clients = clients
         self.onBytes = onBytes
+        self.onWait = onWait
         var name = item.name
         if item.mayFindEarlierFiles, Self.heldByAnotherURL(name, folder: item.folder, url: item.request.url) {
             name.stem = FileNaming.fit(name.stem, reserving: 9) + "-" + FileNaming.urlHash(item.request.url)
@@ -79,6 +82,10 @@ struct Download {
                 result.error = failure.message
                 guard failure.retryable, attempt < attempts, !Task.isCancelled else { break }
                 let wait = settings.retry.delay(afterAttempt: attempt, retryAfter: failure.retryAfter)
+                let announced = RetryWait(attempt: attempt, seconds: wait,
+                                          reason: settings.retry.reason(for: wait, after: failure.message, retryAfter: failure.retryAfter))
+                result.waits.append(announced)
+                onWait?(item.index, announced)
                 do {
                     try await Task.sleep(for: .seconds(wait))
                 } catch {
@@ -145,6 +152,10 @@ struct Download {
             throw AttemptFailure(transport: error, settings: settings, keptBytes: partSize > 0)
         }
         let status = Int(response.status.code)
+        if (300..<400).contains(status), let location = response.headers.first(name: "Location"),
+           let refused = Self.refusedRedirect(location, from: item.request.url) {
+            throw AttemptFailure(message: refused, status: status, retryable: false, retryAfter: nil, keptBytes: partSize > 0)
+        }
         if status >= 300 && !(rangeRequested && status == 416) {
             let retryAfter = response.headers.first(name: "Retry-After").flatMap { RetryPolicy.parseRetryAfter($0) }
             throw AttemptFailure(message: "HTTP \(status) \(response.status.reasonPhrase)", status: status,
@@ -184,17 +195,33 @@ struct Download {
         }
         let startOffset = part.size
         let expectedLength = response.headers.first(name: "Content-Length").flatMap { Int($0) }
+        let maximumSize = settings.maximumSize
+        if let expectedLength, startOffset + expectedLength > maximumSize {
+            part.close()
+            unlink(partPath)
+            throw AttemptFailure(message: "too large: the server announced \(startOffset + expectedLength) bytes, more than --max-size \(ByteSize.describe(maximumSize))",
+                                 status: status, retryable: false, retryAfter: nil, keptBytes: false)
+        }
         var received = 0
         do {
             defer { part.close() }
             do {
                 for try await buffer in response.body {
+                    guard startOffset + received + buffer.readableBytes <= maximumSize else {
+                        throw SizeExceeded()
+                    }
                     try part.write(buffer)
                     received += buffer.readableBytes
                     onBytes?(item.index, buffer.readableBytes)
                 }
             } catch let error as LocalFileError {
                 throw error
+            } catch is SizeExceeded {
+                // Bytes past the limit are of no use to anyone: nothing is kept, not even the part file.
+                unlink(partPath)
+                let announced = expectedLength.map { " (it announced \($0))" } ?? " without announcing a length"
+                throw AttemptFailure(message: "too large: more than --max-size \(ByteSize.describe(maximumSize)) arrived\(announced); stopped and discarded",
+                                     status: status, retryable: false, retryAfter: nil, keptBytes: false)
             } catch {
                 throw AttemptFailure(transport: error, settings: settings, keptBytes: true, received: received, expected: expectedLength)
             }
@@ -238,6 +265,15 @@ struct Download {
         // The rename is done and the file complete: a failed folder flush only leaves the
         // rename less durable, as it always was (best effort).
         if !settings.syncFolderAfterBatch { _ = await clients.syncFolder(item.folder) }
+    }
+
+    /// Why a redirect to `location` was not followed, when its scheme is the reason: the HTTP
+    /// client follows only http and https and otherwise hands back the bare 3xx.
+    static func refusedRedirect(_ location: String, from url: String) -> String? {
+        let target = URL(string: location, relativeTo: URL(string: url))?.absoluteURL
+        let scheme = (target?.scheme ?? URLComponents(string: location)?.scheme)?.lowercased()
+        guard let scheme, scheme != "http", scheme != "https" else { return nil }
+        return "the server redirected to \(location): the scheme \(scheme): was refused (only http and https redirects are followed)"
     }
 
     /// A strong `ETag`, else `Last-Modified`: what `If-Range` accepts (weak ETags are not allowed there).
@@ -313,6 +349,9 @@ struct AttemptFailure: Error {
         value == value.rounded() ? "\(Int(value)) s" : String(format: "%.3g s", value)
     }
 }
+
+/// The body went past ``FetchSettings/maximumSize``.
+private struct SizeExceeded: Error {}
 
 /// A failure on the local disk: not the network's fault, so not worth a retry.
 struct LocalFileError: Error, CustomStringConvertible {

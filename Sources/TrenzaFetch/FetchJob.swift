@@ -22,10 +22,17 @@ public struct FetchSettings: Codable, Sendable, Hashable {
     /// name; what waits for the batch's end is only the durability of the renames (a power cut
     /// before it can leave a complete file under its `.part` name, which a re-run downloads again).
     public var syncFolderAfterBatch: Bool
+    /// The largest file accepted, in bytes (`--max-size`): a larger `Content-Length` fails at
+    /// once, and a body without one is cut off when it passes this; either way nothing is kept.
+    public var maximumSize: Int
+
+    /// 8 GiB: larger than any photo, page or package most batches fetch, small enough that a
+    /// server streaming without end cannot fill an ordinary disk.
+    public static let defaultMaximumSize = 8 << 30
 
     public init(retry: RetryPolicy = RetryPolicy(), connectTimeout: Double = 10, readTimeout: Double = 30,
                 maximumRedirects: Int = 10, force: Bool = false, perHost: Int? = nil, connectionsPerHost: Int = 8,
-                syncFolderAfterBatch: Bool = false) {
+                syncFolderAfterBatch: Bool = false, maximumSize: Int = FetchSettings.defaultMaximumSize) {
         self.retry = retry
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
@@ -34,6 +41,7 @@ public struct FetchSettings: Codable, Sendable, Hashable {
         self.perHost = perHost
         self.connectionsPerHost = connectionsPerHost
         self.syncFolderAfterBatch = syncFolderAfterBatch
+        self.maximumSize = maximumSize
     }
 }
 
@@ -101,11 +109,13 @@ public struct FetchResult: Codable, Sendable, Equatable {
     public var disposition: Disposition
     /// Why it failed, in words a user can act on.
     public var error: String?
+    /// Every wait before a retry, in order.
+    public var waits: [RetryWait]
 
     public var succeeded: Bool { disposition != .failed }
 
     public init(url: String, path: String, bytes: Int, status: Int?, attempts: Int, seconds: Double,
-                disposition: Disposition, error: String?) {
+                disposition: Disposition, error: String?, waits: [RetryWait] = []) {
         self.url = url
         self.path = path
         self.bytes = bytes
@@ -114,6 +124,7 @@ public struct FetchResult: Codable, Sendable, Equatable {
         self.seconds = seconds
         self.disposition = disposition
         self.error = error
+        self.waits = waits
     }
 }
 
@@ -139,21 +150,25 @@ public struct FetchJob: Job, Codable {
     private let clients: FetchClients
     private let onBytes: (@Sendable (_ index: Int, _ count: Int) -> Void)?
     private let onResult: (@Sendable (_ index: Int, _ result: FetchResult) -> Void)?
+    private let onWait: (@Sendable (_ index: Int, _ wait: RetryWait) -> Void)?
 
     /// - Parameters:
     ///   - clients: the process's HTTP clients, shared by every download.
-    ///   - onBytes: told of bytes as they arrive, and `onResult` of each result before it is
-    ///     returned (threads and async engines; a worker process has no one to tell).
+    ///   - onBytes: told of bytes as they arrive, `onWait` of each wait before a retry as it
+    ///     starts, and `onResult` of each result before it is returned (threads and async
+    ///     engines; a worker process has no one to tell, and its results carry their waits).
     public init(clients: FetchClients,
                 onBytes: (@Sendable (_ index: Int, _ count: Int) -> Void)? = nil,
-                onResult: (@Sendable (_ index: Int, _ result: FetchResult) -> Void)? = nil) {
+                onResult: (@Sendable (_ index: Int, _ result: FetchResult) -> Void)? = nil,
+                onWait: (@Sendable (_ index: Int, _ wait: RetryWait) -> Void)? = nil) {
         self.clients = clients
         self.onBytes = onBytes
         self.onResult = onResult
+        self.onWait = onWait
     }
 
     public func runAsync(_ item: FetchItem) async throws -> FetchResult {
-        let result = await Download(item: item, clients: clients, onBytes: onBytes).run()
+        let result = await Download(item: item, clients: clients, onBytes: onBytes, onWait: onWait).run()
         onResult?(item.index, result)
         return result
     }

@@ -7,7 +7,8 @@ public struct RetryPolicy: Codable, Sendable, Hashable {
     /// The wait before the first retry; each later one waits twice as long, up to ``maximumDelay``.
     public var baseDelay: Double
     public var maximumDelay: Double
-    /// The longest `Retry-After` obeyed: a server asking for an hour gets this many seconds.
+    /// The longest `Retry-After` obeyed: a server asking for an hour gets this many seconds
+    /// (`trenza fetch --max-retry-wait`).
     public var maximumRetryAfter: Double
 
     public init(retries: Int = 3, baseDelay: Double = 0.5, maximumDelay: Double = 30, maximumRetryAfter: Double = 120) {
@@ -32,6 +33,28 @@ public struct RetryPolicy: Codable, Sendable, Hashable {
         let jittered = exponential / 2 + random(0...(exponential / 2))
         guard let retryAfter else { return jittered }
         return max(jittered, min(retryAfter, maximumRetryAfter))
+    }
+
+    /// A policy whose every wait, backoff and `Retry-After` alike, lasts at most `seconds`.
+    public func cappingWaits(at seconds: Double) -> RetryPolicy {
+        var capped = self
+        capped.maximumRetryAfter = seconds
+        capped.maximumDelay = min(maximumDelay, seconds)
+        return capped
+    }
+
+    /// Why a wait of `seconds` follows the failure `failure`: what the server asked for, and
+    /// whether the cap shortened it.
+    public func reason(for seconds: Double, after failure: String, retryAfter: Double?) -> String {
+        guard let retryAfter else { return "\(failure); backoff" }
+        if retryAfter > maximumRetryAfter {
+            return "\(failure); the server asked to wait \(Self.format(retryAfter)) s (Retry-After), capped at \(Self.format(maximumRetryAfter)) s (--max-retry-wait)"
+        }
+        return "\(failure); the server asked to wait \(Self.format(retryAfter)) s (Retry-After)"
+    }
+
+    private static func format(_ seconds: Double) -> String {
+        seconds == seconds.rounded() && abs(seconds) < 1e15 ? String(Int(seconds)) : String(format: "%.3g", seconds)
     }
 
     /// Seconds to wait from a `Retry-After` value: delta-seconds (`120`) or an HTTP date

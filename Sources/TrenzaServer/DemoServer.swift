@@ -1,5 +1,7 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// The tutorial's asynchronous web server (§9.3) as a Hummingbird application.
@@ -36,6 +38,17 @@ public enum DemoServer {
         public var latency: Duration
         /// A folder served read-only under `/files/`; `nil` serves none.
         public var filesDirectory: String?
+        /// How long a client may take to send a request's head: from the moment the connection
+        /// opens for its first request, from the request's first byte for later ones. A client
+        /// that takes longer (a slowloris) gets a 408 and is disconnected.
+        public var headerTimeout: Duration
+        /// How long a kept-alive connection may wait between requests before it is closed.
+        public var idleTimeout: Duration
+        /// The most connections open at once; `nil` for as many as the open-file limit allows
+        /// with a tenth of it kept in reserve (``FileDescriptorLimit``). A larger number is
+        /// lowered to that too. Past it, the connection that has waited longest for a request
+        /// is closed to make room, or, when all are being answered, the newcomer gets a 503.
+        public var maximumConnections: Int?
 
         /// A configuration; the defaults are `trenza serve`'s.
         public init(
@@ -46,7 +59,10 @@ public enum DemoServer {
             logLevel: Logger.Level = .info,
             shutdownTimeout: Duration = .seconds(10),
             latency: Duration = .zero,
-            filesDirectory: String? = nil
+            filesDirectory: String? = nil,
+            headerTimeout: Duration = .seconds(10),
+            idleTimeout: Duration = .seconds(60),
+            maximumConnections: Int? = nil
         ) {
             self.host = host
             self.port = port
@@ -56,6 +72,16 @@ public enum DemoServer {
             self.shutdownTimeout = shutdownTimeout
             self.latency = latency
             self.filesDirectory = filesDirectory
+            self.headerTimeout = headerTimeout
+            self.idleTimeout = idleTimeout
+            self.maximumConnections = maximumConnections
+        }
+
+        /// The connection cap in force: ``maximumConnections``, lowered to what the process's
+        /// open-file limit allows (raised to its hard limit first).
+        public var effectiveMaximumConnections: Int {
+            let capacity = FileDescriptorLimit.connectionCapacity(forLimit: FileDescriptorLimit.raise())
+            return min(maximumConnections ?? capacity, capacity)
         }
     }
 
@@ -135,8 +161,16 @@ public enum DemoServer {
         onListening: @escaping @Sendable (ListeningAddress) async -> Void = { _ in }
     ) throws -> Application<RouterResponder<ServerContext>> {
         let host = configuration.host
+        let limiter = ConnectionLimiter(maximum: configuration.effectiveMaximumConnections)
+        let headerTimeout = TimeAmount(configuration.headerTimeout)
+        let idleTimeout = TimeAmount(configuration.idleTimeout)
+        let server = HTTPServerBuilder { responder in
+            GuardedHTTP1Channel(http1: HTTP1Channel(responder: responder), headerTimeout: headerTimeout,
+                                idleTimeout: idleTimeout, limiter: limiter)
+        }
         return Application(
             router: try router ?? makeRouter(configuration),
+            server: server,
             // A deep accept queue: thousands of clients connecting in the same instant (a load
             // test, a downloader at -j 1000) must wait in it, not have their SYNs dropped and
             // retried a second later. The kernel caps it at net.core.somaxconn.

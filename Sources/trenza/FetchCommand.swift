@@ -26,13 +26,25 @@ struct FetchCommand: AsyncParsableCommand {
 
             Retries (--retries, with exponential backoff and jitter, after at least Retry-After): \
             connection failures, timeouts, resets, bodies shorter than their Content-Length, \
-            408, 429, 500, 502, 503, 504 and checksum mismatches. Other 4xx fail at once.
+            408, 429, 500, 502, 503, 504 and checksum mismatches. Other 4xx fail at once. \
+            No wait lasts more than --max-retry-wait seconds (120), whatever Retry-After asks, \
+            and every wait is announced on stderr as it starts (file, seconds, why).
+
+            Hostile servers: a file larger than --max-size (8G) fails at once when the server \
+            announces its length, and is cut off when it streams past it without one; nothing \
+            is kept of it. Redirects are followed to http and https only; one to another \
+            scheme (file:, ftp:) fails and says so.
+
+            Engines: -j is the number of downloads at once on every engine. On processes, a \
+            few worker processes (one per core, at most -j) each run their share of them.
 
             List files (-i FILE, or -i - for stdin): one URL per line, optionally followed by a tab \
             and sha256=<64 hex digits>; blank lines and lines starting with # are ignored.
 
             --json prints one JSON object per URL on stdout (url, path, bytes, status, attempts, \
-            seconds, result, error) and the summary on stderr. Exit status 1 if any URL failed.
+            seconds, result, error, waits: [{attempt, seconds, reason}]), and on stderr each \
+            wait as it starts ({"event": "retry-wait", url, path, attempt, seconds, reason}) and \
+            the summary. Exit status 1 if any URL failed.
 
             Examples:
               trenza fetch -i urls.txt -o downloads
@@ -77,6 +89,12 @@ struct FetchCommand: AsyncParsableCommand {
     @Option(help: "Redirects followed before giving up.")
     var maxRedirects = 10
 
+    @Option(help: "The largest file accepted: bytes, or with K, M, G, T (powers of 1024).")
+    var maxSize = "8G"
+
+    @Option(help: "The longest wait before a retry, in seconds, whatever the server's Retry-After asks.")
+    var maxRetryWait = 120.0
+
     @Option(help: "File names from {name}, {host}, {index}, {hash}; the extension is added.")
     var nameTemplate: String?
 
@@ -101,6 +119,10 @@ struct FetchCommand: AsyncParsableCommand {
         guard retryDelay >= 0 else { throw ValidationError("--retry-delay must be 0 or more.") }
         guard connectTimeout > 0, timeout > 0 else { throw ValidationError("--connect-timeout and --timeout must be positive.") }
         guard maxRedirects >= 0 else { throw ValidationError("--max-redirects must be 0 or more.") }
+        guard let size = ByteSize.parse(maxSize), size > 0 else {
+            throw ValidationError("--max-size must be a size such as 500000, 200K, 500M or 8G (got \(maxSize)).")
+        }
+        guard maxRetryWait >= 0 else { throw ValidationError("--max-retry-wait must be 0 or more seconds (got \(maxRetryWait)).") }
         if let nameTemplate {
             do { try FileNaming.validate(template: nameTemplate) } catch { throw ValidationError(error.description) }
         }
@@ -163,33 +185,47 @@ struct FetchCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("cannot create the output folder \(folder): \(error.localizedDescription)")
         }
-        // Worker processes cannot share one limiter, and each downloads one file at a time: the
-        // per-host limit becomes a limit on workers.
+        // Worker processes cannot share one limiter: the per-host limit caps the width, which
+        // the workers share out.
         let width = engine == .processes ? min(jobs, perHost ?? jobs) : jobs
+        let workers = engine == .processes ? min(width, max(1, ProcessInfo.processInfo.activeProcessorCount)) : nil
         let settings = FetchSettings(
-            retry: RetryPolicy(retries: retries, baseDelay: retryDelay), connectTimeout: connectTimeout, readTimeout: timeout,
-            maximumRedirects: maxRedirects, force: force, perHost: perHost, connectionsPerHost: max(width, perHost ?? 0),
+            retry: RetryPolicy(retries: retries, baseDelay: retryDelay).cappingWaits(at: maxRetryWait),
+            connectTimeout: connectTimeout, readTimeout: timeout,
+            maximumRedirects: maxRedirects, force: force,
+            perHost: workers.map { workers in perHost.map { ($0 + workers - 1) / workers } } ?? perHost,
+            connectionsPerHost: max(width, perHost ?? 0),
             // One flush of the folder after the batch instead of one per file; it comes before
             // the results are reported, so a file reported done is durably there.
-            syncFolderAfterBatch: true)
+            syncFolderAfterBatch: true,
+            maximumSize: ByteSize.parse(maxSize) ?? FetchSettings.defaultMaximumSize)
         let items = FetchItem.batch(requests, folder: folder, template: nameTemplate, settings: settings)
         let showProgress = !json && !quiet
         let progress = Terminal.progressReporter(total: items.count, unit: "files")
         let failedItems = Mutex<Set<Int>>([])
+        let announce = RetryAnnouncer(items: items, json: json, quiet: quiet)
         let job = FetchJob(clients: clients, onBytes: { index, count in
             if showProgress { progress.record(.bytes(index: index, count: count)) }
         }, onResult: { index, result in
             if !result.succeeded { failedItems.withLock { _ = $0.insert(index) } }
+        }, onWait: { index, wait in
+            announce.wait(index: index, wait)
         })
         let start = monotonicSeconds()
-        let outcomes = await Runner(engine: engine, width: width).map(job, items) { event in
-            guard showProgress else { return }
-            // A download that failed still returns its result (attempts, status): the bar
-            // counts it as failed all the same.
-            if case .succeeded(let index, _) = event, failedItems.withLock({ $0.contains(index) }) {
-                progress.record(.failed(ItemFailure(index: index, kind: .jobError, message: "download failed")))
-            } else {
-                progress.record(event)
+        let outcomes: [Outcome<FetchResult>]
+        if let workers {
+            outcomes = await runInWorkers(items, width: width, workers: workers, clients: clients, announce: announce,
+                                          progress: showProgress ? progress : nil)
+        } else {
+            outcomes = await Runner(engine: engine, width: width).map(job, items) { event in
+                guard showProgress else { return }
+                // A download that failed still returns its result (attempts, status): the bar
+                // counts it as failed all the same.
+                if case .succeeded(let index, _) = event, failedItems.withLock({ $0.contains(index) }) {
+                    progress.record(.failed(ItemFailure(index: index, kind: .jobError, message: "download failed")))
+                } else {
+                    progress.record(event)
+                }
             }
         }
         if showProgress { Terminal.endProgress() }
@@ -203,7 +239,42 @@ struct FetchCommand: AsyncParsableCommand {
                                    bytes: 0, status: nil, attempts: 0, seconds: 0, disposition: .failed, error: failure.message)
             }
         }
-        return FetchBatch(engine: engine, width: width, seconds: seconds, results: results)
+        return FetchBatch(engine: engine, width: width, workers: workers, seconds: seconds, results: results)
+    }
+
+    /// The processes engine: `workers` worker processes, each downloading its chunks `width /
+    /// workers` at a time. A worker reports nothing until its chunk is done, so the bar moves by
+    /// chunks and a chunk's retry waits are announced when it ends.
+    private func runInWorkers(_ items: [FetchItem], width: Int, workers: Int, clients: FetchClients,
+                              announce: RetryAnnouncer, progress: ProgressReporter?) async -> [Outcome<FetchResult>] {
+        let chunks = FetchChunk.split(items, width: width, workers: workers)
+        let outcomes = await Runner(engine: .processes, width: workers).map(FetchChunkJob(clients: clients), chunks) { event in
+            guard let progress else { return }
+            switch event {
+            case .started(let chunk):
+                for item in chunks[chunk].items { progress.record(.started(index: item.index)) }
+            case .failed(let failure):
+                for item in chunks[failure.index].items {
+                    progress.record(.failed(ItemFailure(index: item.index, kind: failure.kind, message: failure.message)))
+                }
+            default:
+                break
+            }
+        }
+        return zip(chunks, outcomes).flatMap { chunk, outcome -> [Outcome<FetchResult>] in
+            switch outcome {
+            case .success(let results):
+                for (item, result) in zip(chunk.items, results) {
+                    for wait in result.waits { announce.wait(index: item.index, wait) }
+                    progress?.record(result.succeeded ? .succeeded(index: item.index, seconds: result.seconds)
+                        : .failed(ItemFailure(index: item.index, kind: .jobError, message: result.error ?? "download failed")))
+                    progress?.record(.bytes(index: item.index, count: result.succeeded ? result.bytes : 0))
+                }
+                return results.map { .success($0) }
+            case .failure(let failure):
+                return chunk.items.map { .failure(ItemFailure(index: $0.index, kind: failure.kind, message: failure.message)) }
+            }
+        }
     }
 
     private func report(_ batch: FetchBatch) {
@@ -252,6 +323,8 @@ struct FetchCommand: AsyncParsableCommand {
 struct FetchBatch {
     var engine: Engine
     var width: Int
+    /// Worker processes (processes engine).
+    var workers: Int?
     var seconds: Double
     var results: [FetchResult]
 
@@ -265,7 +338,7 @@ struct FetchBatch {
         let count = { (disposition: FetchResult.Disposition) in self.results.filter { $0.disposition == disposition }.count }
         var text = "\(succeeded) of \(results.count) files in \(String(format: "%.2f", seconds)) s: "
             + "\(String(format: "%.1f", Double(bytes) / 1e6)) MB downloaded, \(String(format: "%.1f", megabytesPerSecond)) MB/s "
-            + "(\(engine), width \(width))"
+            + "(\(engine), width \(width)\(workers.map { ", \($0) worker process\($0 == 1 ? "" : "es")" } ?? ""))"
         if count(.resumed) > 0 { text += "; \(count(.resumed)) resumed" }
         if count(.skipped) > 0 { text += "; \(count(.skipped)) already complete" }
         if !failures.isEmpty { text += "; \(failures.count) failed" }
@@ -282,9 +355,10 @@ struct FetchBatch {
             var seconds: Double
             var result: String
             var error: String?
+            var waits: [RetryWait]
             var engine: String?
 
-            enum CodingKeys: String, CodingKey { case url, path, bytes, status, attempts, seconds, result, error, engine }
+            enum CodingKeys: String, CodingKey { case url, path, bytes, status, attempts, seconds, result, error, waits, engine }
 
             func encode(to encoder: any Encoder) throws {
                 // Keys always present (null when empty), so that every line has the same shape.
@@ -297,13 +371,15 @@ struct FetchBatch {
                 try container.encode((seconds * 1000).rounded() / 1000, forKey: .seconds)
                 try container.encode(result, forKey: .result)
                 try container.encode(error, forKey: .error)
+                try container.encode(waits, forKey: .waits)
                 if let engine { try container.encode(engine, forKey: .engine) }
             }
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let line = Line(url: result.url, path: result.path, bytes: result.bytes, status: result.status, attempts: result.attempts,
-                        seconds: result.seconds, result: result.disposition.rawValue, error: result.error, engine: engine?.rawValue)
+                        seconds: result.seconds, result: result.disposition.rawValue, error: result.error, waits: result.waits,
+                        engine: engine?.rawValue)
         return (try? String(decoding: encoder.encode(line), as: UTF8.self)) ?? "{}"
     }
 

@@ -35,8 +35,8 @@ struct ImagesCommand: AsyncParsableCommand {
 
     @OptionGroup var engine: EngineOptions
 
-    @Option(help: "Images per message to a worker process (processes engine).")
-    var batchSize = 1
+    @Option(help: "Images per message to a worker process (processes engine); by default sized from the measured time per image (one at a time for photos).")
+    var batchSize: Int?
 
     @Option(help: "Output format: png or jpeg (default: the input's).")
     var format: ImageFormat?
@@ -88,7 +88,7 @@ struct ImagesCommand: AsyncParsableCommand {
         }
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be between 1 and 100.") }
         guard (0...9).contains(pngCompression) else { throw ValidationError("--png-compression must be between 0 and 9.") }
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1.") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1.") }
         guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive.") }
     }
 
@@ -137,7 +137,7 @@ struct ImagesCommand: AsyncParsableCommand {
                       pngCompression: pngCompression, maxPixels: maxPixels, bandThreads: bandThreads)
         }
         let progress = Terminal.progressReporter(total: tasks.count, unit: "images")
-        let runner = Runner(engine: engine, width: self.engine.jobs, options: .init(chunkSize: batchSize))
+        let runner = Runner(engine: engine, width: self.engine.jobs, options: .init(chunkSize: batchSize, setup: ImageWorkerSetup()))
         let start = monotonicSeconds()
         let outcomes = await runner.map(ImageJob(), tasks) { event in
             if showProgress && !quiet { progress.record(event) }

@@ -36,7 +36,14 @@ struct ServeCommand: AsyncParsableCommand {
               /files/PATH   the folder given with --files, read-only
               /metrics      request counts and durations, Prometheus text format
             Every response carries X-Tiempo-Respuesta (seconds) and Server-Timing;
-            every request is logged on stderr. Prints the URL it listens on (with
+            every request is logged on stderr.
+            Slow or idle clients cannot hold the server: a request's head must
+            arrive within --header-timeout seconds (10; else 408 and the connection
+            closes), a kept-alive connection idle for --idle-timeout seconds (60)
+            is closed, and past --max-connections (the open-file limit less a
+            tenth) the connection that has waited longest for a request is closed
+            to make room (a 503 when every connection is being answered).
+            Prints the URL it listens on (with
             --port 0, the port it got). Ctrl-C or SIGTERM stops accepting
             connections, lets the requests in flight finish (for at most
             --shutdown-timeout seconds) and exits 0.
@@ -67,6 +74,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A folder to serve read-only under /files/.")
     var files: String?
 
+    @Option(help: "Seconds a client may take to send a request's head before it gets a 408 and is disconnected.")
+    var headerTimeout: Double = 10
+
+    @Option(help: "Seconds a kept-alive connection may wait between requests before it is closed.")
+    var idleTimeout: Double = 60
+
+    @Option(help: "The most connections open at once (default: the open-file limit less a tenth kept in reserve).")
+    var maxConnections: Int?
+
     // Only GET / ("Hello, world!") and GET /index (the bytes of /), without middleware: the
     // benchmark's framework ceilings.
     @Flag(help: .hidden)
@@ -80,6 +96,13 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--shutdown-timeout must be between 0 and 3600 seconds (got \(shutdownTimeout)).")
         }
         guard latency >= 0, latency <= 60 else { throw ValidationError("--latency must be between 0 and 60 seconds (got \(latency)).") }
+        guard headerTimeout > 0, headerTimeout <= 3600 else {
+            throw ValidationError("--header-timeout must be more than 0 and at most 3600 seconds (got \(headerTimeout)).")
+        }
+        guard idleTimeout > 0, idleTimeout <= 86400 else {
+            throw ValidationError("--idle-timeout must be more than 0 and at most 86400 seconds (got \(idleTimeout)).")
+        }
+        if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1 (got \(maxConnections)).") }
         if let files {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: files, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -108,13 +131,18 @@ struct ServeCommand: AsyncParsableCommand {
             logLevel: logLevel,
             shutdownTimeout: .milliseconds(Int64((shutdownTimeout * 1000).rounded())),
             latency: .microseconds(Int64((latency * 1_000_000).rounded())),
-            filesDirectory: files
+            filesDirectory: files,
+            headerTimeout: .milliseconds(Int64((headerTimeout * 1000).rounded())),
+            idleTimeout: .milliseconds(Int64((idleTimeout * 1000).rounded())),
+            maximumConnections: maxConnections
         )
+        let connectionCap = configuration.effectiveMaximumConnections
         let started = StartedFlag()
         do {
-            try await DemoServer.run(configuration, router: bare ? DemoServer.makeBareRouter() : nil) { [shutdownTimeout] address in
+            try await DemoServer.run(configuration, router: bare ? DemoServer.makeBareRouter() : nil) { [shutdownTimeout, headerTimeout, idleTimeout, connectionCap] address in
                 started.set()
                 Terminal.out("Listening on \(address.url)")
+                Terminal.out("Slow clients: a request's head within \(headerTimeout.formatted()) s, idle connections closed after \(idleTimeout.formatted()) s, at most \(connectionCap) connections.")
                 Terminal.out("Ctrl-C to stop (requests in flight get up to \(shutdownTimeout.formatted()) s to finish).")
             }
         } catch {

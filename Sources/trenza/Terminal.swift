@@ -20,6 +20,12 @@ enum Terminal {
         FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8))
     }
 
+    /// A line on stderr that must be seen while a bar is drawn: on a terminal it takes the
+    /// bar's line, and the bar comes back under it at its next redraw.
+    static func note(_ line: String) {
+        FileHandle.standardError.write(Data(((stderrIsTerminal ? "\r\u{1B}[2K" : "") + line + "\n").utf8))
+    }
+
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
     /// A reporter that draws a bar on stderr when it is a terminal, and plain lines otherwise.

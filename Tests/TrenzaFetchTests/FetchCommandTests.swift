@@ -21,7 +21,7 @@ import Glibc
         }
         #expect(ok.status == 0)
         let line = try #require(try JSONSerialization.jsonObject(with: Data(ok.output.utf8)) as? [String: Any])
-        #expect(Set(line.keys) == ["url", "path", "bytes", "status", "attempts", "seconds", "result", "error"])
+        #expect(Set(line.keys) == ["url", "path", "bytes", "status", "attempts", "seconds", "result", "error", "waits"])
         #expect(line["bytes"] as? Int == 1234 && line["status"] as? Int == 200 && line["result"] as? String == "downloaded")
         #expect(line["error"] is NSNull)
         #expect(sameBytes(folder + "/bytes-1234.bin", sampleBytes(1234, seed: 4)))

@@ -32,6 +32,19 @@ struct BinaryCodecTests {
         try BinaryCodec.decode(T.self, from: try BinaryCodec.encode(value)[...])
     }
 
+    struct Empty: Codable, Equatable {}
+
+    @Test("a type without properties round-trips, alone and as one entry of a frame")
+    func emptyStruct() throws {
+        let bytes = try BinaryCodec.encode(Empty())
+        #expect(try BinaryCodec.decode(Empty.self, from: bytes[...]) == Empty())
+        let frame = [1, 2] + bytes + [3]
+        let core = BinaryDecoderCore(bytes: frame[...])
+        #expect(try core.decodeEntry(Empty.self, in: 2..<(2 + bytes.count)) == Empty())
+        // Anything else left over is still an error.
+        #expect(throws: DecodingError.self) { try BinaryCodec.decode(Int.self, from: (try BinaryCodec.encode(7) + [0])[...]) }
+    }
+
     @Test("scalars keep their exact values")
     func scalars() throws {
         #expect(try roundTrip(0) == 0)
