@@ -9,12 +9,15 @@ final class BatchCore<J: Job>: Sendable {
     let job: J
     let onEvent: ProgressHandler?
     /// Outcomes as they arrive, a chunk at a time (the index of the first, then the outcomes of
-    /// consecutive items), in no particular order. Whole arrays, not an element at a time: this
+    /// consecutive items), in no particular order. Whole chunks, not an element at a time: this
     /// code is generic over the caller's job and runs unspecialised, so per-item work is dear.
-    let deliver: @Sendable (_ first: Int, _ outcomes: [Outcome<J.Output>]) -> Void
+    /// The receiver takes the outcomes: it must move out (or deinitialize) every element before
+    /// returning, and the sender frees the memory. Moving, not copying, because a generic copy of
+    /// each outcome was a tenth of the time of a map of tiny items.
+    let deliver: @Sendable (_ first: Int, _ outcomes: UnsafeMutableBufferPointer<Outcome<J.Output>>) -> Void
     private let inputs: Mutex<InputWindow<J.Input>>
 
-    init(job: J, onEvent: ProgressHandler?, deliver: @escaping @Sendable (_ first: Int, _ outcomes: [Outcome<J.Output>]) -> Void) {
+    init(job: J, onEvent: ProgressHandler?, deliver: @escaping @Sendable (_ first: Int, _ outcomes: UnsafeMutableBufferPointer<Outcome<J.Output>>) -> Void) {
         self.job = job
         self.onEvent = onEvent
         self.deliver = deliver
@@ -36,11 +39,21 @@ final class BatchCore<J: Job>: Sendable {
 
     /// Reports `outcomes` of `items` (in order), with progress events, and frees their inputs.
     func finish(_ items: Range<Int>, _ outcomes: [Outcome<J.Output>], seconds: Double) {
+        let taken = UnsafeMutableBufferPointer<Outcome<J.Output>>.allocate(capacity: outcomes.count)
+        _ = taken.initialize(from: outcomes)
+        finish(items, taking: taken, seconds: seconds)
+        taken.deallocate()
+    }
+
+    /// Reports `outcomes` of `items` (in order, all initialized), with progress events, and frees
+    /// their inputs. Leaves `outcomes` uninitialized; the caller frees its memory.
+    func finish(_ items: Range<Int>, taking outcomes: UnsafeMutableBufferPointer<Outcome<J.Output>>, seconds: Double) {
         inputs.withLock { $0.release(items) }
         if let onEvent {
+            let duration = Duration.seconds(seconds)
             for offset in outcomes.indices {
                 switch outcomes[offset] {
-                case .success: onEvent(.succeeded(index: items.lowerBound + offset, seconds: seconds))
+                case .success: onEvent(.succeeded(index: items.lowerBound + offset, duration: duration))
                 case .failure(let failure): onEvent(.failed(failure))
                 }
             }
@@ -92,6 +105,17 @@ struct InputWindow<Input> {
         if head > 4096 && head * 2 > storage.count {
             storage.removeFirst(head)
             head = 0
+        }
+    }
+}
+
+extension UnsafeMutableBufferPointer {
+    /// Moves every element into a new array, leaving this buffer uninitialized.
+    func moveToArray() -> [Element] {
+        guard let base = baseAddress, count > 0 else { return [] }
+        return Array(unsafeUninitializedCapacity: count) { destination, initialized in
+            destination.baseAddress!.moveInitialize(from: base, count: count)
+            initialized = count
         }
     }
 }

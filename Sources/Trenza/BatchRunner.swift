@@ -31,7 +31,8 @@ enum BatchRunner {
         let outcome = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Outcome<J.Output>, Never>) in
                 let core = BatchCore(job: job, onEvent: nil) { _, outcomes in
-                    if let outcome = outcomes.first { continuation.resume(returning: outcome) }
+                    let taken = outcomes.moveToArray()
+                    if let outcome = taken.first { continuation.resume(returning: outcome) }
                 }
                 start(core, with: [input], on: engine, settings: settings, handle: handle)
             }

@@ -54,44 +54,114 @@ enum BinaryTag: UInt8 {
 // MARK: - Encoding
 
 final class BinaryEncoderCore {
-    // One owner at a time (the frame being built), so the runtime's per-access exclusivity
-    // check is pure cost here: it was a tenth of the time of tiny items.
-    @exclusivity(unchecked) var bytes: [UInt8]
+    // A growable buffer of our own rather than `[UInt8]`: appending a few bytes to an array
+    // goes through a generic copy and a `memmove` call per scalar, which was the larger part of
+    // encoding a tiny item. One owner at a time (the frame being built), so no locking.
+    private var storage: UnsafeMutableRawPointer
+    private var capacity: Int
+    private(set) var count = 0
 
     init(bytes: [UInt8] = []) {
-        self.bytes = bytes
-        self.bytes.reserveCapacity(64)
+        capacity = max(64, bytes.count * 2)
+        storage = .allocate(byteCount: capacity, alignment: 8)
+        bytes.withUnsafeBytes { append(contentsOf: $0) }
+    }
+
+    deinit { storage.deallocate() }
+
+    /// A copy of the bytes written so far.
+    var bytes: [UInt8] {
+        [UInt8](UnsafeRawBufferPointer(start: storage, count: count))
+    }
+
+    /// The bytes written so far, without a copy; valid until the next write.
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: storage, count: count))
+    }
+
+    @inline(__always)
+    private func reserve(_ more: Int) {
+        if count + more > capacity { grow(to: count + more) }
+    }
+
+    private func grow(to needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let bigger = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 8)
+        bigger.copyMemory(from: storage, byteCount: count)
+        storage.deallocate()
+        storage = bigger
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    func append(_ byte: UInt8) {
+        reserve(1)
+        storage.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+        count += 1
+    }
+
+    func append(contentsOf raw: UnsafeRawBufferPointer) {
+        guard raw.count > 0 else { return }
+        reserve(raw.count)
+        (storage + count).copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+        count += raw.count
+    }
+
+    func append(contentsOf bytes: some Sequence<UInt8>) {
+        let copied: Void? = bytes.withContiguousStorageIfAvailable { append(contentsOf: UnsafeRawBufferPointer($0)) }
+        if copied == nil { for byte in bytes { append(byte) } }
+    }
+
+    /// Forgets everything written after the first `newCount` bytes.
+    func truncate(to newCount: Int) {
+        precondition(newCount <= count)
+        count = newCount
     }
 
     @inline(__always)
     func raw<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        reserve(MemoryLayout<T>.size)
+        storage.storeBytes(of: value.littleEndian, toByteOffset: count, as: T.self)
+        count += MemoryLayout<T>.size
+    }
+
+    /// Appends a frame-level field: a big-endian 32-bit length or count.
+    @inline(__always)
+    func appendBigEndianUInt32(_ value: Int) {
+        reserve(4)
+        storage.storeBytes(of: UInt32(truncatingIfNeeded: value).bigEndian, toByteOffset: count, as: UInt32.self)
+        count += 4
+    }
+
+    func patchBigEndianUInt32(_ value: Int, at offset: Int) {
+        precondition(offset + 4 <= count)
+        storage.storeBytes(of: UInt32(truncatingIfNeeded: value).bigEndian, toByteOffset: offset, as: UInt32.self)
     }
 
     @inline(__always)
-    func tag(_ tag: BinaryTag) { bytes.append(tag.rawValue) }
+    func tag(_ tag: BinaryTag) { append(tag.rawValue) }
 
     func rawString(_ string: String) {
         var string = string
         string.withUTF8 { utf8 in
             raw(UInt32(utf8.count))
-            bytes.append(contentsOf: utf8)
+            append(contentsOf: UnsafeRawBufferPointer(utf8))
         }
     }
 
     /// Starts a container: its tag and a count that ``increment(_:)`` keeps up to date.
     func beginContainer(_ tag: BinaryTag) -> Int {
         self.tag(tag)
-        let offset = bytes.count
+        let offset = count
         raw(UInt32(0))
         return offset
     }
 
     func increment(_ countOffset: Int) {
-        bytes.withUnsafeMutableBytes { raw in
-            let current = raw.loadUnaligned(fromByteOffset: countOffset, as: UInt32.self)
-            raw.storeBytes(of: UInt32(littleEndian: current) &+ 1, toByteOffset: countOffset, as: UInt32.self)
-        }
+        precondition(countOffset + 4 <= count)
+        let current = storage.loadUnaligned(fromByteOffset: countOffset, as: UInt32.self)
+        storage.storeBytes(of: UInt32(littleEndian: current) &+ 1, toByteOffset: countOffset, as: UInt32.self)
     }
 
     func encodeValue<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws {
@@ -118,7 +188,7 @@ final class BinaryEncoderCore {
             let array = bits([UInt8].self)
             tag(.bytes)
             raw(UInt32(array.count))
-            bytes.append(contentsOf: array)
+            append(contentsOf: array)
         default:
             try value.encode(to: BinaryEncoder(core: self, codingPath: codingPath))
         }

@@ -1,5 +1,6 @@
 import CTrenzaSystem
 import Foundation
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -47,7 +48,7 @@ package enum ChildProcess {
         var pid: pid_t = 0
         let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard status == 0 else {
-            throw .init("cannot start \(executable): \(String(cString: strerror(status)))", isLimit: isLimit(status))
+            throw .init("cannot start \(executable): \(Errno(rawValue: status))", isLimit: isLimit(status))
         }
         return pid
     }
@@ -71,7 +72,7 @@ package enum ChildProcess {
         var fds: [Int32] = [-1, -1]
         guard trenza_pipe_cloexec(&fds) == 0 else {
             let error = errno
-            throw .init("cannot create a pipe: \(String(cString: strerror(error)))", isLimit: isLimit(error))
+            throw .init("cannot create a pipe: \(Errno(rawValue: error))", isLimit: isLimit(error))
         }
         return (fds[0], fds[1])
     }

@@ -1,4 +1,5 @@
 import Synchronization
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -79,9 +80,8 @@ enum InterruptHandler {
 
     private static func waitForSignal(_ readEnd: Int32) {
         var byte: UInt8 = 0
-        while read(readEnd, &byte, 1) != 1 {
-            if errno != EINTR { return }
-        }
+        let got = try? withUnsafeMutableBytes(of: &byte) { try FileDescriptor(rawValue: readEnd).read(into: $0) }
+        guard got == 1 else { return }
         let signalNumber = Int32(byte)
         let workers = LiveWorkers.close()
         for pid in workers { kill(pid, SIGKILL) }

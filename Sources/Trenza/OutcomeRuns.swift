@@ -1,31 +1,76 @@
 import Synchronization
 
-/// A map's outcomes as the runs of consecutive items they arrive in, put in order once at the
-/// end: a copy per run rather than a store per item.
-final class OutcomeRuns<Output: Sendable>: Sendable {
-    private let runs = Mutex<[(first: Int, outcomes: [Outcome<Output>])]>([])
+/// A map's outcomes, moved straight into their places as chunks arrive and handed over as one
+/// array at the end: no copy per item, and no per-chunk arrays to gather.
+final class OutcomeRuns<Output: Sendable>: @unchecked Sendable {
     let count: Int
+    /// `count` slots; the ones marked in `filled` are initialized. A delivery claims its slots
+    /// in `filled` under the lock and then writes them outside it: no two write the same slot.
+    private let storage: UnsafeMutablePointer<Outcome<Output>>
+    private let filled: Mutex<FilledSet>
+    /// Set by ``values()``, after which the slots belong to the returned array.
+    private var handedOver = false
 
-    init(count: Int) { self.count = count }
-
-    func add(_ first: Int, _ outcomes: [Outcome<Output>]) {
-        runs.withLock { $0.append((first, outcomes)) }
+    init(count: Int) {
+        self.count = count
+        storage = .allocate(capacity: count)
+        filled = Mutex(FilledSet(count: count))
     }
 
-    /// All outcomes in input order; an item nobody answered counts as cancelled.
+    deinit {
+        if !handedOver {
+            let set = filled.withLock { $0 }
+            for index in 0..<count where set.contains(index) { (storage + index).deinitialize(count: 1) }
+        }
+        storage.deallocate()
+    }
+
+    /// Takes the outcomes of items `first..<first + outcomes.count`; outcomes for items that
+    /// already have one (which the engines never send) are dropped.
+    func add(_ first: Int, _ outcomes: UnsafeMutableBufferPointer<Outcome<Output>>) {
+        guard let source = outcomes.baseAddress, !outcomes.isEmpty else { return }
+        let items = first..<(first + outcomes.count)
+        let fresh = filled.withLock { $0.insert(items) }
+        if fresh {
+            (storage + first).moveInitialize(from: source, count: outcomes.count)
+        } else {
+            source.deinitialize(count: outcomes.count)
+        }
+    }
+
+    /// All outcomes in input order; an item nobody answered counts as cancelled. Call once, when
+    /// no more outcomes can arrive.
     func values() -> [Outcome<Output>] {
-        let sorted = runs.withLock { $0 }.sorted { $0.first < $1.first }
-        var values: [Outcome<Output>] = []
-        values.reserveCapacity(count)
-        for run in sorted where run.first >= values.count {
-            while values.count < run.first {
-                values.append(.failure(ItemFailure(index: values.count, kind: .cancelled, message: "cancelled before it ran")))
+        let set = filled.withLock { $0 }
+        if set.filledCount < count {
+            for index in 0..<count where !set.contains(index) {
+                (storage + index).initialize(to: .failure(ItemFailure(index: index, kind: .cancelled, message: "cancelled before it ran")))
             }
-            values.append(contentsOf: run.outcomes)
         }
-        while values.count < count {
-            values.append(.failure(ItemFailure(index: values.count, kind: .cancelled, message: "cancelled before it ran")))
-        }
-        return values
+        handedOver = true
+        return UnsafeMutableBufferPointer(start: storage, count: count).moveToArray()
+    }
+}
+
+/// Which items of a batch have an outcome: a bit each.
+struct FilledSet {
+    let count: Int
+    private var words: [UInt64]
+    private(set) var filledCount = 0
+
+    init(count: Int) {
+        self.count = count
+        words = Array(repeating: 0, count: (count + 63) / 64)
+    }
+
+    func contains(_ index: Int) -> Bool { words[index >> 6] & (1 << UInt64(index & 63)) != 0 }
+
+    /// Marks `items`; false, marking nothing, if any was marked already or is out of range.
+    mutating func insert(_ items: Range<Int>) -> Bool {
+        guard items.lowerBound >= 0, items.upperBound <= count else { return false }
+        for index in items where contains(index) { return false }
+        for index in items { words[index >> 6] |= 1 << UInt64(index & 63) }
+        filledCount += items.count
+        return true
     }
 }

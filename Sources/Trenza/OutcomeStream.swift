@@ -33,7 +33,7 @@ public struct OutcomeStream<Output: Sendable>: AsyncSequence, Sendable {
             if let id = handle.id { engine.close(id) }
         }
         let core = BatchCore(job: job, onEvent: onEvent) { first, outcomes in
-            continuation.yield((first, outcomes))
+            continuation.yield((first, outcomes.moveToArray()))
             progress.withLock { $0.delivered += outcomes.count }
             finishIfComplete()
         }

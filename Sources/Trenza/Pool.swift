@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// A long-lived executor on one ``Engine``: Python's `concurrent.futures.Executor` for Swift.
 ///
@@ -39,12 +40,17 @@ public final class Pool: Sendable {
         /// Streams: the most inputs pulled ahead of the consumer; `nil` picks a size per engine
         /// (64 per thread or task, 16,384 per worker process, so that chunks can be large).
         public var streamWindow: Int?
+        /// Processes: where the pool reports what no item's outcome carries, such as workers the
+        /// system refused to start (the pool then runs narrower), at `warning`.
+        public var logger: Logger
 
         public init(
             timeout: Duration? = nil, chunkSize: Int? = nil,
             workerExecutable: String? = nil, workerArguments: [String] = ["worker"],
-            setup: (any WorkerSetup)? = nil, maxItemsPerWorker: Int? = nil, streamWindow: Int? = nil
+            setup: (any WorkerSetup)? = nil, maxItemsPerWorker: Int? = nil, streamWindow: Int? = nil,
+            logger: Logger = Logger(label: "trenza.pool")
         ) {
+            self.logger = logger
             self.timeout = timeout
             self.chunkSize = chunkSize
             self.workerExecutable = workerExecutable
@@ -79,7 +85,7 @@ public final class Pool: Sendable {
         case .processes:
             let pool = try ProcessPool(
                 width: width, executable: options.workerExecutable, arguments: options.workerArguments,
-                options: .init(setup: options.setup, maxItemsPerWorker: options.maxItemsPerWorker))
+                options: .init(setup: options.setup, maxItemsPerWorker: options.maxItemsPerWorker, logger: options.logger))
             core = pool.engine
             stop = { pool.shutdown() }
         case .async:

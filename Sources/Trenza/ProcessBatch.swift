@@ -28,6 +28,11 @@ final class ProcessBatch<J: Job>: ProcessBatchHandle {
     func encode(_ items: Range<Int>, into bytes: inout [UInt8], budget: Int) -> Int {
         var request = Wire.FrameBuilder(run: UInt32(jobNumber))
         let inputs = core.inputs(items)
+        if let scalar = J.Input.self as? any WireScalar.Type {
+            let sent = withUnsafePointer(to: inputs) { scalar.appendInputs($0, to: &request, budget: budget) }
+            request.finish(appendingTo: &bytes)
+            return sent
+        }
         for offset in inputs.indices {
             if offset > 0 && request.byteCount >= budget { break }
             do {
@@ -38,7 +43,7 @@ final class ProcessBatch<J: Job>: ProcessBatchHandle {
                 request.append(bytes: [])
             }
         }
-        bytes += request.finish()
+        request.finish(appendingTo: &bytes)
         return request.count
     }
 
@@ -46,26 +51,37 @@ final class ProcessBatch<J: Job>: ProcessBatchHandle {
         var reader = Wire.PayloadReader(payload)
         let count = try reader.count(minimumEntrySize: 5)
         guard count == items.count else { throw .malformed("\(count) results for \(items.count) inputs") }
-        var outcomes: [Outcome<J.Output>] = []
-        outcomes.reserveCapacity(count)
+        // Decoded straight into the memory the receiver takes them from.
+        let outcomes = UnsafeMutableBufferPointer<Outcome<J.Output>>.allocate(capacity: count)
+        var initialized = 0
+        defer {
+            if initialized > 0 { outcomes.baseAddress!.deinitialize(count: initialized) }
+            outcomes.deallocate()
+        }
+        if let scalar = J.Output.self as? any WireScalar.Type {
+            try scalar.decodeOutcomes(&reader, items: items, into: UnsafeMutableRawPointer(outcomes.baseAddress!), initialized: &initialized)
+        }
         let decoder = BinaryDecoderCore(bytes: payload[...])
-        for index in items {
+        for index in items.dropFirst(initialized) {
             let status = try reader.uint8()
             let body = try reader.slice(try reader.uint32())
+            let outcome: Outcome<J.Output>
             switch Wire.Status(rawValue: status) {
             case .ok:
                 do {
-                    outcomes.append(.success(try decoder.decodeEntry(J.Output.self, in: body.startIndex..<body.endIndex)))
+                    outcome = .success(try decoder.decodeEntry(J.Output.self, in: body.startIndex..<body.endIndex))
                 } catch {
-                    outcomes.append(.failure(ItemFailure(index: index, kind: .protocolError, message: "cannot decode output: \(error)")))
+                    outcome = .failure(ItemFailure(index: index, kind: .protocolError, message: "cannot decode output: \(error)"))
                 }
             case .jobError:
-                outcomes.append(.failure(ItemFailure(index: index, kind: .jobError, message: String(decoding: body, as: UTF8.self))))
+                outcome = .failure(ItemFailure(index: index, kind: .jobError, message: String(decoding: body, as: UTF8.self)))
             case .protocolError:
-                outcomes.append(.failure(ItemFailure(index: index, kind: .protocolError, message: String(decoding: body, as: UTF8.self))))
+                outcome = .failure(ItemFailure(index: index, kind: .protocolError, message: String(decoding: body, as: UTF8.self)))
             case nil:
                 throw .malformed("unknown result status \(status)")
             }
+            (outcomes.baseAddress! + initialized).initialize(to: outcome)
+            initialized += 1
         }
         let failures = encodeFailures.withLock { failures -> [(Int, String)] in
             guard !failures.isEmpty else { return [] }
@@ -75,7 +91,8 @@ final class ProcessBatch<J: Job>: ProcessBatchHandle {
         for (index, message) in failures {
             outcomes[index - items.lowerBound] = .failure(ItemFailure(index: index, kind: .protocolError, message: message))
         }
-        core.finish(items, outcomes, seconds: seconds)
+        initialized = 0
+        core.finish(items, taking: outcomes, seconds: seconds)
     }
 
     func fail(_ items: Range<Int>, kind: ItemFailure.Kind, message: String) {

@@ -1,6 +1,8 @@
 import CTrenzaSystem
 import Foundation
+import Logging
 import Synchronization
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -20,10 +22,12 @@ final class ProcessEngine: EngineCore {
     private let wakePipes: [(read: Int32, write: Int32)]
     private let threads = Mutex<[pthread_t]>([])
     private let stopped = Atomic<Bool>(false)
+    private let logger: Logger
 
-    init(width: Int, launch: WorkerLaunch, maxItemsPerWorker: Int?) throws(WorkerStartError) {
+    init(width: Int, launch: WorkerLaunch, maxItemsPerWorker: Int?, logger: Logger) throws(WorkerStartError) {
         self.width = width
         self.launch = launch
+        self.logger = logger
         self.scheduler = Mutex(ProcessPoolScheduler(configuration: .init(width: width, maxItemsPerWorker: maxItemsPerWorker)))
         var pipes: [(read: Int32, write: Int32)] = []
         for _ in 0..<width {
@@ -51,9 +55,12 @@ final class ProcessEngine: EngineCore {
                 _ = scheduler.withLock { $0.workerFailedToStart(slot: number, message: "", limitReached: true) }
             }
         }
+        if started > 0 && started < width {
+            report(narrowedTo: started, reason: "cannot start a thread for every worker: \(Errno(rawValue: lastError))")
+        }
         if started == 0 {
             wakePipes.forEach { Glibc.close($0.read); Glibc.close($0.write) }
-            throw WorkerStartError("cannot start a thread for the process pool: \(String(cString: strerror(lastError)))", isLimit: true)
+            throw WorkerStartError("cannot start a thread for the process pool: \(Errno(rawValue: lastError))", isLimit: true)
         }
     }
 
@@ -129,8 +136,15 @@ final class ProcessEngine: EngineCore {
                 batch(chunk.batch)?.fail(chunk.items, kind: kind, message: message)
             case .wake(let slots):
                 for slot in slots { wake(slot) }
+            case .narrowed(let slots, _, let reason):
+                report(narrowedTo: slots, reason: reason)
             }
         }
+    }
+
+    private func report(narrowedTo slots: Int, reason: String) {
+        logger.warning("process pool runs on at most \(slots) of \(width) workers: \(reason)",
+                       metadata: ["workers": "\(slots)", "width": "\(width)"])
     }
 
     private func batch(_ id: Int) -> (any ProcessBatchHandle)? { batches.withLock { $0[id] } }

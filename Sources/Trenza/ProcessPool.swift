@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import Synchronization
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -42,10 +44,14 @@ public final class ProcessPool: Sendable {
         /// Replace a worker after it has run this many items (Python's `maxtasksperchild`):
         /// bounds what a leaky job can accumulate.
         public var maxItemsPerWorker: Int?
+        /// Where the pool says what its caller should know but no item's outcome carries: that
+        /// the system refused some workers and the pool runs narrower (at `warning`).
+        public var logger: Logger
 
-        public init(setup: (any WorkerSetup)? = nil, maxItemsPerWorker: Int? = nil) {
+        public init(setup: (any WorkerSetup)? = nil, maxItemsPerWorker: Int? = nil, logger: Logger = Logger(label: "trenza.pool")) {
             self.setup = setup
             self.maxItemsPerWorker = maxItemsPerWorker
+            self.logger = logger
         }
     }
 
@@ -77,7 +83,7 @@ public final class ProcessPool: Sendable {
         }
         let path = executable ?? Self.currentExecutable
         guard access(path, X_OK) == 0 else {
-            throw .init("worker executable \(path) is not an executable file: \(String(cString: strerror(errno)))")
+            throw .init("worker executable \(path) is not an executable file: \(Errno(rawValue: errno))")
         }
         if let limit = options.maxItemsPerWorker, limit < 1 {
             throw .init("maxItemsPerWorker must be at least 1 (got \(limit))")
@@ -94,7 +100,7 @@ public final class ProcessPool: Sendable {
         signal(SIGPIPE, SIG_IGN)
         self.width = width
         self.launch = WorkerLaunch(executable: path, arguments: arguments, setup: setup)
-        self.engine = try ProcessEngine(width: width, launch: launch, maxItemsPerWorker: options.maxItemsPerWorker)
+        self.engine = try ProcessEngine(width: width, launch: launch, maxItemsPerWorker: options.maxItemsPerWorker, logger: options.logger)
     }
 
     private static func parcel<S: WorkerSetup>(_ setup: S) throws(JobTravelError) -> JobTravel.Parcel {

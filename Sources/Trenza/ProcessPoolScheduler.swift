@@ -36,6 +36,9 @@ struct ProcessPoolScheduler {
         case fail(Chunk, ItemFailure.Kind, String)
         /// Slots whose threads must be woken to look at new work.
         case wake([Int])
+        /// A slot was given up because the system refused its worker: the pool now runs on at
+        /// most `slots` workers, and the caller should hear why.
+        case narrowed(slots: Int, width: Int, reason: String)
     }
 
     struct Configuration: Equatable {
@@ -221,7 +224,7 @@ struct ProcessPoolScheduler {
         let othersRunning = slots.indices.contains { $0 != number && isRunning(slots[$0].worker) }
         if limitReached && othersRunning {
             slots[number].worker = .unavailable
-            return []
+            return [.narrowed(slots: configuration.width - unavailableSlots, width: configuration.width, reason: message)]
         }
         slots[number].worker = .none
         startFailures += 1

@@ -10,27 +10,9 @@
 /// batch. Each call starts its own ``Pool`` and stops it before returning; to keep workers
 /// between batches, or to stream or submit single items, use a ``Pool``.
 public struct Runner: Sendable {
-    /// Settings that only some engines use.
-    public struct Options: Sendable {
-        /// Processes engine: the longest one item may run before its worker is killed and replaced.
-        public var timeout: Duration?
-        /// Processes engine: inputs per message; `nil` (the default) sizes chunks automatically.
-        public var chunkSize: Int?
-        /// Processes engine: the worker program; `nil` re-runs this executable.
-        public var workerExecutable: String?
-        /// Processes engine: the worker program's arguments.
-        public var workerArguments: [String]
-        /// Processes engine: work done once in each worker before its first item.
-        public var setup: (any WorkerSetup)?
-
-        public init(timeout: Duration? = nil, chunkSize: Int? = nil, workerExecutable: String? = nil, workerArguments: [String] = ["worker"], setup: (any WorkerSetup)? = nil) {
-            self.timeout = timeout
-            self.chunkSize = chunkSize
-            self.workerExecutable = workerExecutable
-            self.workerArguments = workerArguments
-            self.setup = setup
-        }
-    }
+    /// Settings that only some engines use: the same as a ``Pool``'s, since a runner is a pool
+    /// for one call.
+    public typealias Options = Pool.Options
 
     public var engine: Engine
     /// The most items in flight at once: threads, worker processes or child tasks.
@@ -52,9 +34,7 @@ public struct Runner: Sendable {
         if inputs.isEmpty { return [] }
         let pool: Pool
         do {
-            pool = try Pool(engine: engine, width: min(width, inputs.count), options: Pool.Options(
-                timeout: options.timeout, chunkSize: options.chunkSize,
-                workerExecutable: options.workerExecutable, workerArguments: options.workerArguments, setup: options.setup))
+            pool = try Pool(engine: engine, width: min(width, inputs.count), options: options)
         } catch {
             return inputs.indices.map { index in
                 let failure = ItemFailure(index: index, kind: .workerCrashed, message: error.message)

@@ -127,7 +127,7 @@ func runBlocking<J: Job>(_ job: J, _ input: J.Input, index: Int, onEvent: Progre
     let start = monotonicSeconds()
     do {
         let output = try job.run(input)
-        onEvent?(.succeeded(index: index, seconds: monotonicSeconds() - start))
+        onEvent?(.succeeded(index: index, duration: .seconds(monotonicSeconds() - start)))
         return .success(output)
     } catch {
         let failure = ItemFailure(index: index, kind: .jobError, message: describe(error))

@@ -1,3 +1,5 @@
+import SystemPackage
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -98,51 +100,60 @@ enum Wire {
 
         /// A run request for the job the worker knows as `jobID`.
         init(run jobID: UInt32) {
-            var bytes: [UInt8] = [Wire.requestMagic, Kind.run.rawValue, 0, 0, 0, 0]
-            Wire.appendUInt32(Int(jobID), to: &bytes)
-            countOffset = bytes.count
-            Wire.appendUInt32(0, to: &bytes)
-            core = BinaryEncoderCore(bytes: bytes)
+            core = BinaryEncoderCore(bytes: [Wire.requestMagic, Kind.run.rawValue, 0, 0, 0, 0])
+            core.appendBigEndianUInt32(Int(jobID))
+            countOffset = core.count
+            core.appendBigEndianUInt32(0)
         }
 
         /// A worker's reply of one or more entries (`results`, `setupResult`).
         init(kind: Kind) {
-            var bytes: [UInt8] = [Wire.replyMagic, kind.rawValue, 0, 0, 0, 0]
-            countOffset = bytes.count
-            Wire.appendUInt32(0, to: &bytes)
-            core = BinaryEncoderCore(bytes: bytes)
+            core = BinaryEncoderCore(bytes: [Wire.replyMagic, kind.rawValue, 0, 0, 0, 0])
+            countOffset = core.count
+            core.appendBigEndianUInt32(0)
         }
 
         /// Bytes in the frame so far.
-        var byteCount: Int { core.bytes.count }
+        var byteCount: Int { core.count }
 
         /// Appends an entry whose body `write` encodes into the frame, after a status byte when
         /// one is given. If `write` throws, the frame is left as it was and the error rethrown.
         mutating func append(status: Status? = nil, _ write: (BinaryEncoderCore) throws -> Void) rethrows {
-            let mark = core.bytes.count
-            if let status { core.bytes.append(status.rawValue) }
-            let lengthOffset = core.bytes.count
-            Wire.appendUInt32(0, to: &core.bytes)
+            let mark = core.count
+            if let status { core.append(status.rawValue) }
+            let lengthOffset = core.count
+            core.appendBigEndianUInt32(0)
             do {
                 try write(core)
             } catch {
-                core.bytes.removeSubrange(mark...)
+                core.truncate(to: mark)
                 throw error
             }
-            Wire.patchUInt32(core.bytes.count - lengthOffset - 4, at: lengthOffset, in: &core.bytes)
+            core.patchBigEndianUInt32(core.count - lengthOffset - 4, at: lengthOffset)
             count += 1
         }
 
         /// Appends an entry of raw bytes.
         mutating func append(status: Status? = nil, bytes: some Sequence<UInt8>) {
-            append(status: status) { core in core.bytes.append(contentsOf: bytes) }
+            append(status: status) { core in core.append(contentsOf: bytes) }
+        }
+
+        /// Completes the frame's header fields.
+        private func seal() {
+            core.patchBigEndianUInt32(count, at: countOffset)
+            core.patchBigEndianUInt32(core.count - 6, at: 2)
         }
 
         /// The finished frame.
         func finish() -> [UInt8] {
-            Wire.patchUInt32(count, at: countOffset, in: &core.bytes)
-            Wire.patchUInt32(core.bytes.count - 6, at: 2, in: &core.bytes)
+            seal()
             return core.bytes
+        }
+
+        /// Appends the finished frame to `bytes` (one copy, no intermediate array).
+        func finish(appendingTo bytes: inout [UInt8]) {
+            seal()
+            core.withBytes { bytes.append(contentsOf: $0) }
         }
     }
 
@@ -270,18 +281,20 @@ final class FrameReader {
     /// One `read` of whatever is available (the descriptor was reported readable).
     func readAvailable() throws(WireError) {
         makeRoom(for: min(neededForNextFrame, end - start + (1 << 20)))
-        while true {
-            let got = read(fd, storage + end, capacity - end)
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw .system("read failed: \(String(cString: strerror(errno)))")
-            }
-            if got == 0 {
-                if end > start { throw .malformed("stream ended inside a frame after \(hexPreview(unread))") }
-                throw .endOfStream
-            }
-            end += got
-            return
+        let got = try readIntoFreeSpace()
+        if got == 0 {
+            if end > start { throw .malformed("stream ended inside a frame after \(hexPreview(unread))") }
+            throw .endOfStream
+        }
+        end += got
+    }
+
+    /// One `read` into the free space after the buffered bytes (retried when interrupted).
+    private func readIntoFreeSpace() throws(WireError) -> Int {
+        do {
+            return try FileDescriptor(rawValue: fd).read(into: UnsafeMutableRawBufferPointer(start: storage + end, count: capacity - end))
+        } catch {
+            throw .system("read failed: \(error)")
         }
     }
 
@@ -303,11 +316,7 @@ final class FrameReader {
             // Grow as bytes arrive, not by what a header claims: a lying length costs nothing.
             makeRoom(for: min(count, end - start + (1 << 20)))
             if let deadline { try waitReadable(until: deadline) }
-            let got = read(fd, storage + end, capacity - end)
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw .system("read failed: \(String(cString: strerror(errno)))")
-            }
+            let got = try readIntoFreeSpace()
             if got == 0 {
                 if end > start {
                     throw .malformed("stream ended inside a frame after \(hexPreview(unread))")
@@ -344,7 +353,7 @@ final class FrameReader {
             let milliseconds = Int32(min(remaining * 1000 + 1, Double(Int32.max)))
             let ready = poll(&descriptor, 1, milliseconds)
             if ready > 0 { return }
-            if ready < 0 && errno != EINTR { throw .system("poll failed: \(String(cString: strerror(errno)))") }
+            if ready < 0 && errno != EINTR { throw .system("poll failed: \(Errno(rawValue: errno))") }
         }
     }
 }
@@ -352,17 +361,12 @@ final class FrameReader {
 /// Writes all of `bytes` to `fd`, retrying short writes; throws ``WireError/endOfStream`` when the
 /// reader has gone (EPIPE).
 func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(WireError) {
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes.withUnsafeBytes { raw in
-            write(fd, raw.baseAddress! + offset, bytes.count - offset)
-        }
-        if written < 0 {
-            if errno == EINTR { continue }
-            if errno == EPIPE { throw .endOfStream }
-            throw .system("write failed: \(String(cString: strerror(errno)))")
-        }
-        offset += written
+    do {
+        _ = try FileDescriptor(rawValue: fd).writeAll(bytes)
+    } catch Errno.brokenPipe {
+        throw .endOfStream
+    } catch {
+        throw .system("write failed: \(error)")
     }
 }
 

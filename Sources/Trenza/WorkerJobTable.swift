@@ -1,8 +1,9 @@
 /// The jobs a worker process has been sent, by the number the pool gave each, and the frames
 /// that use them.
 struct WorkerJobTable {
-    /// Runs one encoded input and encodes its output into the reply.
-    typealias Handler = (_ frame: BinaryDecoderCore, _ input: Range<Int>, _ output: BinaryEncoderCore) throws -> Void
+    /// Runs the `count` encoded inputs at the reader's position and appends a result for each
+    /// to the reply.
+    typealias Handler = (_ request: inout Wire.PayloadReader, _ count: Int, _ reply: inout Wire.FrameBuilder) throws(WireError) -> Void
 
     private enum Entry {
         case ready(Handler)
@@ -50,17 +51,7 @@ struct WorkerJobTable {
         case .unusable(let message):
             for _ in 0..<count { reply.append(status: .protocolError, bytes: message.utf8) }
         case .ready(let handler):
-            let frame = BinaryDecoderCore(bytes: reader.bytes[...])
-            for _ in 0..<count {
-                let input = try reader.slice(try reader.uint32())
-                do {
-                    try reply.append(status: .ok) { output in try handler(frame, input.startIndex..<input.endIndex, output) }
-                } catch WorkerSideError.protocolError(let message) {
-                    reply.append(status: .protocolError, bytes: message.utf8)
-                } catch {
-                    reply.append(status: .jobError, bytes: describe(error).utf8)
-                }
-            }
+            try handler(&reader, count, &reply)
         }
         return reply.finish()
     }
@@ -93,18 +84,43 @@ struct WorkerJobTable {
             // A type without stored properties has exactly one value, and no bits to set.
             job = unsafeBitCast((), to: J.self)
         }
-        return { frame, range, encoder in
-            let input: J.Input
-            do {
-                input = try frame.decodeEntry(J.Input.self, in: range)
-            } catch {
-                throw WorkerSideError.protocolError("cannot decode input for \(J.self): \(error)")
-            }
-            let output = try job.run(input)
-            do {
-                try encoder.encodeValue(output, codingPath: [])
-            } catch {
-                throw WorkerSideError.protocolError("cannot encode output of \(J.self): \(error)")
+        let bulkInput = J.Input.self as? any WireScalar.Type
+        let bulkOutput = J.Output.self as? any WireScalar.Type
+        return { (reader: inout Wire.PayloadReader, count: Int, reply: inout Wire.FrameBuilder) throws(WireError) in
+            let frame = BinaryDecoderCore(bytes: reader.bytes[...])
+            let input = UnsafeMutablePointer<J.Input>.allocate(capacity: 1)
+            defer { input.deallocate() }
+            for _ in 0..<count {
+                let range = try reader.slice(try reader.uint32()).indices
+                // Numbers, strings and flags are decoded and encoded by code compiled for those
+                // types (see WireScalar); anything else, or bytes they decline, through Codable.
+                let decoded = bulkInput.map { bulk in
+                    reader.bytes.withUnsafeBytes { bulk.decodeBody(UnsafeRawBufferPointer(rebasing: $0[range]), into: input) }
+                } ?? false
+                if !decoded {
+                    do {
+                        input.initialize(to: try frame.decodeEntry(J.Input.self, in: range))
+                    } catch {
+                        reply.append(status: .protocolError, bytes: "cannot decode input for \(J.self): \(error)".utf8)
+                        continue
+                    }
+                }
+                let output: J.Output
+                do {
+                    output = try job.run(input.move())
+                } catch {
+                    reply.append(status: .jobError, bytes: describe(error).utf8)
+                    continue
+                }
+                if let bulkOutput {
+                    withUnsafePointer(to: output) { bulkOutput.appendResult($0, to: &reply) }
+                    continue
+                }
+                do {
+                    try reply.append(status: .ok) { encoder in try encoder.encodeValue(output, codingPath: []) }
+                } catch {
+                    reply.append(status: .protocolError, bytes: "cannot encode output of \(J.self): \(error)".utf8)
+                }
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -138,7 +139,7 @@ final class WorkerProcess: @unchecked Sendable {
             let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
             if ready < 0 {
                 if errno == EINTR { continue }
-                throw .system("poll failed: \(String(cString: strerror(errno)))")
+                throw .system("poll failed: \(Errno(rawValue: errno))")
             }
             if ready == 0 { continue }
             if stderrFD >= 0, descriptors[1].revents != 0 { relayStderr() }
@@ -162,18 +163,23 @@ final class WorkerProcess: @unchecked Sendable {
     private func relayStderr() {
         var buffer = [UInt8](repeating: 0, count: 16_384)
         while stderrFD >= 0 {
-            let got = buffer.withUnsafeMutableBytes { read(stderrFD, $0.baseAddress, $0.count) }
+            let got: Int
+            do {
+                got = try buffer.withUnsafeMutableBytes { try FileDescriptor(rawValue: stderrFD).read(into: $0) }
+            } catch Errno.wouldBlock {
+                return
+            } catch {
+                got = 0
+            }
             if got > 0 {
                 stderrTail.append(buffer[..<got])
                 relay.feed(buffer[..<got])
                 continue
             }
-            if got == 0 || (errno != EINTR && errno != EAGAIN) {
-                close(stderrFD)
-                stderrFD = -1
-                relay.flush()
-            }
-            return
+            // The end of the worker's stderr, or a pipe that cannot be read any more.
+            close(stderrFD)
+            stderrFD = -1
+            relay.flush()
         }
     }
 
@@ -201,7 +207,7 @@ final class WorkerProcess: @unchecked Sendable {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR {
-                let reason = LiveWorkers.isClosed ? "was stopped: this process is shutting down" : "vanished (\(String(cString: strerror(errno))))"
+                let reason = LiveWorkers.isClosed ? "was stopped: this process is shutting down" : "vanished (\(Errno(rawValue: errno)))"
                 markReaped()
                 return reason
             }

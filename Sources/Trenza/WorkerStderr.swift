@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -61,17 +62,8 @@ struct StderrRelay {
     }
 
     private func write(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = Glibc.write(STDERR_FILENO, raw.baseAddress! + offset, raw.count - offset)
-                if written <= 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
+        // Our own stderr closed or full is no reason to stop relaying: the tail is kept anyway.
+        _ = try? FileDescriptor.standardError.writeAll(bytes)
     }
 }
 

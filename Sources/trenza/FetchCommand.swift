@@ -266,7 +266,7 @@ struct FetchCommand: AsyncParsableCommand {
             case .success(let results):
                 for (item, result) in zip(chunk.items, results) {
                     for wait in result.waits { announce.wait(index: item.index, wait) }
-                    progress?.record(result.succeeded ? .succeeded(index: item.index, seconds: result.seconds)
+                    progress?.record(result.succeeded ? .succeeded(index: item.index, duration: .seconds(result.seconds))
                         : .failed(ItemFailure(index: item.index, kind: .jobError, message: result.error ?? "download failed")))
                     progress?.record(.bytes(index: item.index, count: result.succeeded ? result.bytes : 0))
                 }

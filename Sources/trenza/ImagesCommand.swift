@@ -195,7 +195,7 @@ struct ImagesCommand: AsyncParsableCommand {
             let bytes = try ImageCodec.encode(image, as: chosen, quality: quality, compression: pngCompression)
             let path = URL(fileURLWithPath: folder).appendingPathComponent(String(format: "sample_%03d.%@", number + 1, chosen.fileExtension)).path
             try AtomicFile.write(bytes, to: path)
-            if !quiet { progress.record(.succeeded(index: number, seconds: 0)) }
+            if !quiet { progress.record(.succeeded(index: number, duration: .zero)) }
         }
         if !quiet { Terminal.endProgress() }
         Terminal.out("Wrote \(count) \(width)×\(height) \(chosen.rawValue.uppercased()) sample images to \(folder) (seed \(seed)).")

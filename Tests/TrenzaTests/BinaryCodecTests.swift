@@ -107,4 +107,48 @@ struct BinaryCodecTests {
     func compact() throws {
         #expect(try BinaryCodec.encode(12345).count == 9)
     }
+
+    /// The bytes a scalar's compiled path writes, and what it reads back.
+    private func body<S: WireScalar>(_ value: S) -> [UInt8] {
+        let core = BinaryEncoderCore()
+        S.encodeBody(value, into: core)
+        return core.bytes
+    }
+
+    private func decoded<S: WireScalar>(_ type: S.Type, _ bytes: [UInt8]) -> S? {
+        bytes.withUnsafeBytes { S.decodeBody($0) }
+    }
+
+    @Test("the compiled scalar paths write exactly what Codable writes and read it back")
+    func scalarPathsMatchCodable() throws {
+        for value in [0, 1, -1, Int.min, Int.max, 1 << 40] {
+            #expect(body(value) == (try BinaryCodec.encode(value)))
+            #expect(decoded(Int.self, try BinaryCodec.encode(value)) == value)
+        }
+        for value in [0.0, -0.0, 0.1 + 0.2, .infinity, -.infinity, .leastNonzeroMagnitude] {
+            #expect(body(value) == (try BinaryCodec.encode(value)))
+            #expect(decoded(Double.self, try BinaryCodec.encode(value))?.bitPattern == value.bitPattern)
+        }
+        #expect(decoded(Double.self, body(Double.nan))?.isNaN == true)
+        for value in [true, false] {
+            #expect(body(value) == (try BinaryCodec.encode(value)))
+            #expect(decoded(Bool.self, try BinaryCodec.encode(value)) == value)
+        }
+        for value in ["", "a", "ñandú 🦤", String(repeating: "x", count: 70_000)] {
+            #expect(body(value) == (try BinaryCodec.encode(value)))
+            #expect(decoded(String.self, try BinaryCodec.encode(value)) == value)
+        }
+    }
+
+    @Test("a scalar path declines bytes that are not its type's plain encoding, so Codable can decide")
+    func scalarPathsDecline() throws {
+        #expect(decoded(Int.self, try BinaryCodec.encode(UInt64(5))) == nil, "an unsigned encoding is for the generic decoder")
+        #expect(decoded(Int.self, try BinaryCodec.encode("5")) == nil)
+        #expect(decoded(Int.self, Array(try BinaryCodec.encode(5).dropLast())) == nil)
+        #expect(decoded(Double.self, try BinaryCodec.encode(5)) == nil)
+        #expect(decoded(Bool.self, try BinaryCodec.encode(1)) == nil)
+        #expect(decoded(String.self, try BinaryCodec.encode("abc") + [0]) == nil)
+        #expect(decoded(String.self, Array(try BinaryCodec.encode("abc").dropLast())) == nil)
+        #expect(decoded(String.self, []) == nil)
+    }
 }

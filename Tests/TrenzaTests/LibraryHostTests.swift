@@ -28,6 +28,16 @@ struct LibraryHostTests {
         #expect(result.leftBehind == 0)
     }
 
+    @Test("numbers, strings and flags take the engine's compiled paths and give what threads give, errors included")
+    func scalarJobsMatchThreads() throws {
+        guard let result = try run("scalars") else { return }
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        // Every outcome equal to the threads engine's, eight jobs over twenty thousand inputs;
+        // 2,929 of the inputs are multiples of seven, each a job error of its own.
+        #expect(result.stdout.contains("scalars mismatches 0 picky-failures 2929"), "\(result.stdout)\(result.stderr)")
+        #expect(result.leftBehind == 0)
+    }
+
     @Test("a crash names its cause: the worker's fatal error message, without a backtrace flood")
     func crashNamesCause() throws {
         guard let result = try run("crash") else { return }

@@ -188,7 +188,8 @@ struct ProcessPoolSchedulerTests {
         _ = s.enqueue(batch: 1, items: 0..<6)
         start(&s, slot: 0, pid: 10)
         #expect(s.next(slot: 1, now: 0) == .spawn)
-        #expect(s.workerFailedToStart(slot: 1, message: "Resource temporarily unavailable", limitReached: true).isEmpty)
+        #expect(s.workerFailedToStart(slot: 1, message: "Resource temporarily unavailable", limitReached: true)
+            == [.narrowed(slots: 2, width: 3, reason: "Resource temporarily unavailable")])
         #expect(s.next(slot: 1, now: 0) == .idle)
         #expect(s.unavailableSlots == 1)
 
@@ -197,7 +198,8 @@ struct ProcessPoolSchedulerTests {
         _ = none.enqueue(batch: 1, items: 0..<4)
         #expect(none.next(slot: 0, now: 0) == .spawn)
         #expect(none.next(slot: 1, now: 0) == .spawn)
-        #expect(none.workerFailedToStart(slot: 1, message: "EAGAIN", limitReached: true).isEmpty, "slot 0 is still starting")
+        #expect(none.workerFailedToStart(slot: 1, message: "EAGAIN", limitReached: true) == [.narrowed(slots: 1, width: 2, reason: "EAGAIN")],
+                "slot 0 is still starting, so slot 1 is given up")
         let effects = none.workerFailedToStart(slot: 0, message: "cannot start: Resource temporarily unavailable", limitReached: true)
         #expect(effects == [.fail(Chunk(batch: 1, items: 0..<4), .workerCrashed, "cannot start: Resource temporarily unavailable")])
         let later = none.enqueue(batch: 1, items: 4..<5)

@@ -39,9 +39,9 @@ struct ProgressTests {
         }
         reporter.record(.started(index: 0))                        // t = 0: drawn
         now.withLock { $0 = 0.05 }
-        reporter.record(.succeeded(index: 0, seconds: 0.05))       // too soon
+        reporter.record(.succeeded(index: 0, duration: .milliseconds(50)))       // too soon
         now.withLock { $0 = 0.2 }
-        reporter.record(.succeeded(index: 1, seconds: 0.1))        // drawn
+        reporter.record(.succeeded(index: 1, duration: .milliseconds(100)))        // drawn
         now.withLock { $0 = 0.21 }
         reporter.record(.failed(ItemFailure(index: 2, kind: .jobError, message: "x")))  // last: drawn
         let drawn = outputs.withLock { $0 }
@@ -56,7 +56,7 @@ struct ProgressTests {
         let reporter = ProgressReporter(total: 100, interactive: false) { output in
             outputs.withLock { $0.append(output) }
         }
-        for index in 0..<100 { reporter.record(.succeeded(index: index, seconds: 0)) }
+        for index in 0..<100 { reporter.record(.succeeded(index: index, duration: .zero)) }
         let lines = outputs.withLock { $0 }
         #expect(lines.count == 10)
         #expect(lines.allSatisfy { if case .line = $0 { true } else { false } })

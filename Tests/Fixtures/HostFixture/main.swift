@@ -63,6 +63,67 @@ struct Unsendable: Job {
     func run(_ x: Int) -> Int { x * factor }
 }
 
+/// Jobs of plain numbers, strings and flags, which the process engine moves with code compiled
+/// for those types, beside jobs that go through `Codable` on one side only.
+struct Picky: Job {
+    static let name = "fixture.picky"
+    func run(_ x: Int) throws -> Int {
+        if x % 7 == 0 { throw JobError("\(x) is a multiple of seven") }
+        return x &* 3
+    }
+}
+
+struct Halve: Job {
+    static let name = "fixture.halve"
+    func run(_ x: Double) -> Double { x / 2 }
+}
+
+struct IsEven: Job {
+    static let name = "fixture.is-even"
+    func run(_ x: Int) -> Bool { x % 2 == 0 }
+}
+
+struct Shout: Job {
+    static let name = "fixture.shout"
+    func run(_ text: String) -> String { text.uppercased() + "!" }
+}
+
+struct Spell: Job {
+    static let name = "fixture.spell"
+    func run(_ x: Int) -> String { String(repeating: "é", count: abs(x % 5)) + "\(x)" }
+}
+
+struct Measure: Job {
+    static let name = "fixture.measure"
+    func run(_ text: String) -> Int { text.utf8.count }
+}
+
+struct Point: Codable, Sendable, Equatable { var x: Int; var y: Int }
+
+struct Place: Job {
+    static let name = "fixture.place"
+    func run(_ x: Int) -> Point { Point(x: x, y: -x) }
+}
+
+struct Total: Job {
+    static let name = "fixture.total"
+    func run(_ values: [Int]) -> Int { values.reduce(0, &+) }
+}
+
+/// Runs `job` on worker processes (automatic chunks) and on threads; counts the items whose
+/// outcomes differ.
+func mismatches<J: Job>(_ job: J, _ inputs: [J.Input], on pool: ProcessPool) async -> Int where J.Output: Equatable {
+    let processes = await pool.map(job, inputs)
+    let threads = await Runner(engine: .threads, width: 2).map(job, inputs)
+    return zip(processes, threads).filter { pair in
+        switch pair {
+        case (.success(let a), .success(let b)): a != b
+        case (.failure(let a), .failure(let b)): a.kind != b.kind || a.message != b.message || a.index != b.index
+        default: true
+        }
+    }.count + abs(processes.count - threads.count)
+}
+
 /// The process's peak resident memory in KiB (VmHWM).
 func peakResidentKiB() -> Int {
     let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
@@ -145,6 +206,22 @@ do {
         }
         await pool.shutdown()
         print("stream \(seen) sum \(sum) peak-kib \(peakResidentKiB())")
+    case "scalars":
+        let pool = try ProcessPool(width: 2)
+        let numbers = Array(-500..<20_000)
+        var wrong = 0
+        wrong += await mismatches(Picky(), numbers, on: pool)
+        wrong += await mismatches(Halve(), numbers.map { Double($0) / 3 } + [.infinity, -0.0, .pi], on: pool)
+        wrong += await mismatches(IsEven(), numbers, on: pool)
+        let words = numbers.map { "word \($0) ñandú" } + ["", String(repeating: "x", count: 100_000)]
+        wrong += await mismatches(Shout(), words, on: pool)
+        wrong += await mismatches(Spell(), numbers, on: pool)
+        wrong += await mismatches(Measure(), words, on: pool)
+        wrong += await mismatches(Place(), numbers, on: pool)
+        wrong += await mismatches(Total(), numbers.map { [$0, $0 + 1] }, on: pool)
+        let failures = await pool.map(Picky(), numbers).filter { $0.failure != nil }.count
+        print("scalars mismatches \(wrong) picky-failures \(failures)")
+        pool.shutdown()
     case "map":
         // Tiny items with default settings: what the automatic chunks make of them.
         let count = Int(CommandLine.arguments.dropFirst(2).first ?? "") ?? 1_000_000
