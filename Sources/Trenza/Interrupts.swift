@@ -78,10 +78,44 @@ enum InterruptHandler {
         }
     }
 
+    /// A deadline by which the program must confirm it is running, with what to say if not.
+    private static let watchdog = Mutex<(deadline: Double, message: String)?>(nil)
+
+    /// Ends the program with `message` (on stderr, exit status 70) unless ``disarm()`` comes
+    /// within `seconds`. For the one hang no code of ours can see from inside: the system
+    /// refusing the threads Swift's concurrency runtime needs, which then waits for them forever.
+    /// Does nothing where the handler's thread could not be started.
+    static func arm(seconds: Double, message: String) {
+        watchdog.withLock { $0 = (monotonicSeconds() + seconds, message) }
+        wakeSignalThread()
+    }
+
+    static func disarm() {
+        watchdog.withLock { $0 = nil }
+    }
+
+    /// A zero byte is not a signal: it makes the thread read the watchdog's deadline again.
+    private static func wakeSignalThread() {
+        guard pipeWriteEnd >= 0 else { return }
+        var zero: UInt8 = 0
+        _ = write(pipeWriteEnd, &zero, 1)
+    }
+
     private static func waitForSignal(_ readEnd: Int32) {
         var byte: UInt8 = 0
-        let got = try? withUnsafeMutableBytes(of: &byte) { try FileDescriptor(rawValue: readEnd).read(into: $0) }
-        guard got == 1 else { return }
+        while byte == 0 {
+            var descriptor = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+            let armed = watchdog.withLock { $0 }
+            let timeout = armed.map { Int32(max(0, min(($0.deadline - monotonicSeconds()) * 1000 + 1, Double(Int32.max)))) } ?? -1
+            let ready = poll(&descriptor, 1, timeout)
+            if ready == 0, let armed = watchdog.withLock({ $0 }), monotonicSeconds() >= armed.deadline {
+                _ = try? FileDescriptor.standardError.writeAll(Array((armed.message + "\n").utf8))
+                _exit(70)
+            }
+            guard ready > 0 else { continue }
+            let got = try? withUnsafeMutableBytes(of: &byte) { try FileDescriptor(rawValue: readEnd).read(into: $0) }
+            guard got == 1 else { return }
+        }
         let signalNumber = Int32(byte)
         let workers = LiveWorkers.close()
         for pid in workers { kill(pid, SIGKILL) }

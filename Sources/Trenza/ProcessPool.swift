@@ -150,6 +150,26 @@ public final class ProcessPool: Sendable {
         InterruptHandler.install()
     }
 
+    /// Starts a watch on Swift's concurrency runtime: unless ``runtimeThreadsArrived()`` comes
+    /// within `seconds`, the interrupt handler's thread ends the program with a clear message.
+    /// When the system refuses every new thread (a process limit such as `ulimit -u`), the
+    /// runtime waits for one forever and the first hop to another executor never returns: the
+    /// program would hang without a word. Call after ``installInterruptHandler()``, whose thread
+    /// keeps the time, and before the first `await` that may leave the current thread.
+    package static func watchForRuntimeThreads(within seconds: Double = 10) {
+        var limit = rlimit()
+        let known = getrlimit(__rlimit_resource_t(__RLIMIT_NPROC.rawValue), &limit) == 0
+        let cap = !known || limit.rlim_cur == rlim_t.max ? "" : " (this user may run \(limit.rlim_cur) processes and threads in all: ulimit -u)"
+        InterruptHandler.arm(
+            seconds: seconds,
+            message: "trenza: the system refused the threads this program needs to run\(cap); end other processes of this user or raise the limit")
+    }
+
+    /// Ends the watch of ``watchForRuntimeThreads(within:)``.
+    package static func runtimeThreadsArrived() {
+        InterruptHandler.disarm()
+    }
+
     /// Call just before the program exits normally: if an interrupt is being handled, waits for
     /// the handler to end the process by its signal, so the exit status says "interrupted"
     /// rather than reporting the items the interrupt failed.

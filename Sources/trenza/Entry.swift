@@ -19,6 +19,11 @@ enum Entry {
                 ServeCommand.unblockInterrupts()
             } else {
                 ProcessPool.installInterruptHandler()
+                // Where the system refuses the concurrency runtime its threads, this first hop
+                // never returns, and the handler's thread ends the program with the reason.
+                ProcessPool.watchForRuntimeThreads()
+                await Task.detached {}.value
+                ProcessPool.runtimeThreadsArrived()
             }
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()

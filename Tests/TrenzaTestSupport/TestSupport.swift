@@ -83,7 +83,15 @@ public func runContained(_ executable: String, _ arguments: [String], maxProcess
     let deadline = Date().addingTimeInterval(timeout)
     var timedOut = false
     while process.isRunning {
-        if Date() > deadline { timedOut = true; kill(process.processIdentifier, SIGKILL) }
+        if Date() > deadline {
+            timedOut = true
+            kill(process.processIdentifier, SIGKILL)
+            killAll(in: group)
+            // A child that is never reaped must not hold the test forever either.
+            let reapDeadline = Date().addingTimeInterval(5)
+            while process.isRunning && Date() < reapDeadline { usleep(20_000) }
+            break
+        }
         usleep(20_000)
     }
     // Orphans of the program would keep its pipes open; what is left in the group counts.
@@ -94,7 +102,7 @@ public func runContained(_ executable: String, _ arguments: [String], maxProcess
         usleep(10_000)
     }
     return ContainedRun(
-        status: process.terminationStatus,
+        status: process.isRunning ? -1 : process.terminationStatus,
         stdout: String(decoding: outData.withLock { $0 }, as: UTF8.self),
         stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self),
         leftBehind: leftBehind, timedOut: timedOut)
