@@ -12,6 +12,10 @@ bin="$(swift build --show-bin-path)"
 # Swift modules sit in one folder; each C target's module map sits in its own build folder.
 search=(-I "$bin/Modules")
 for map in "$bin"/*.build/module.modulemap; do search+=(-I "$(dirname "$map")"); done
+# Dependencies' C modules (swift-system's CSystem) ship their module maps in their sources.
+for map in .build/checkouts/*/Sources/*/include/module.modulemap; do
+  [[ -e "$map" ]] && search+=(-I "$(dirname "$map")")
+done
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 swift-symbolgraph-extract -module-name Trenza "${search[@]}" -target "$(uname -m)-unknown-linux-gnu" \

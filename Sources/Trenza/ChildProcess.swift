@@ -1,6 +1,6 @@
 import CTrenzaSystem
 import Foundation
-import SystemPackage
+internal import SystemPackage
 
 #if canImport(Glibc)
 import Glibc

@@ -2,7 +2,7 @@ import CTrenzaSystem
 import Foundation
 import Logging
 import Synchronization
-import SystemPackage
+internal import SystemPackage
 
 #if canImport(Glibc)
 import Glibc

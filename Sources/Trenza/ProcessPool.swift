@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
-import SystemPackage
+internal import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
