@@ -238,6 +238,11 @@ struct AdviceTests {
                                           BenchRow(engine: "processes", variant: "one item per message", width: 2, items: 1_000_000, seconds: 40)])
         let advice = try Self.advice(Self.report(section), .sharedState)
         #expect(advice.findings.contains("With every setting at its default (automatic chunks), processes reached 4,000,000/s on tiny items at width 2, 160.0× their rate at one item per message; threads 2,000,000/s."))
+
+        // With the one-item round trip measured too, the advice follows what the defaults give.
+        let both = try Self.advice(Self.report(Self.dispatch(threads: 0.01, processes: 0.2), section), .sharedState)
+        #expect(both.recommendation.contains("processes at any size with the default automatic chunks (250 ns per tiny item here)"), "\(both.recommendation)")
+        #expect(both.recommendation.contains("with chunkSize 1, only when each item takes well over 2.00 ms"), "\(both.recommendation)")
     }
 }
 
