@@ -1,7 +1,11 @@
 import Synchronization
 
-/// The async engine behind ``Pool``: at most `width` items running as tasks at once, each with
-/// the job's async form; no thread per item, pending or running.
+/// The async engine behind ``Pool``: at most `width` tasks running items at once, with the
+/// job's async form; no thread per item, pending or running.
+///
+/// A task takes a run of consecutive items sized from the batch's measured time per item (see
+/// ``BatchPace``): one at a time for items that wait (a download), many for items that finish in
+/// microseconds, where a task per item would cost more than the item.
 final class AsyncEngine: EngineCore {
     let width: Int
 
@@ -12,7 +16,8 @@ final class AsyncEngine: EngineCore {
         var queued = 0
         var open: [Int: any AsyncBatchHandle] = [:]
         var cancelled: Set<Int> = []
-        /// Tasks running an item, by batch, so cancelling a batch cancels its jobs.
+        /// Tasks running a run of items, by batch and first item, so cancelling a batch cancels
+        /// its jobs.
         var tasks: [Int: [Int: Task<Void, Never>]] = [:]
         var nextBatch = 0
     }
@@ -44,44 +49,47 @@ final class AsyncEngine: EngineCore {
         }
     }
 
-    /// Runs queued items one after another until the queue is empty.
+    /// Runs queued items, a run at a time, until the queue is empty.
     private func drain() async {
-        while let (id, index, batch, cancelled) = takeNext() {
+        while let (id, run, batch, cancelled) = takeNext() {
             if cancelled {
-                batch.fail(index, kind: .cancelled, message: "cancelled before it ran")
+                batch.fail(run, kind: .cancelled, message: "cancelled before it ran")
                 continue
             }
-            let task = Task { await batch.run(index) }
+            let task = Task { await batch.run(run) }
             let stillOpen = state.withLock { state -> Bool in
-                state.tasks[id, default: [:]][index] = task
+                state.tasks[id, default: [:]][run.lowerBound] = task
                 return !state.cancelled.contains(id)
             }
             if !stillOpen { task.cancel() }
             await task.value
-            state.withLock { state in _ = state.tasks[id]?.removeValue(forKey: index) }
+            state.withLock { state in _ = state.tasks[id]?.removeValue(forKey: run.lowerBound) }
         }
     }
 
-    private func takeNext() -> (Int, Int, any AsyncBatchHandle, Bool)? {
+    private func takeNext() -> (Int, Range<Int>, any AsyncBatchHandle, Bool)? {
         state.withLock { state in
             while state.head < state.queue.count {
                 let (id, items) = state.queue[state.head]
-                guard let batch = state.open[id], let index = items.first else {
+                guard let batch = state.open[id], !items.isEmpty else {
                     state.queued -= items.count
                     state.head += 1
                     continue
                 }
-                state.queued -= 1
-                if items.count == 1 {
+                // Guided: a share of what is left, so the last runs are small.
+                let size = max(1, min(batch.pace.itemsPerRun, items.count / (2 * width)))
+                let run = items.lowerBound..<(items.lowerBound + size)
+                state.queued -= size
+                if size == items.count {
                     state.head += 1
                     if state.head > 256 && state.head * 2 > state.queue.count {
                         state.queue.removeFirst(state.head)
                         state.head = 0
                     }
                 } else {
-                    state.queue[state.head].items = items.dropFirst()
+                    state.queue[state.head].items = run.upperBound..<items.upperBound
                 }
-                return (id, index, batch, state.cancelled.contains(id))
+                return (id, run, batch, state.cancelled.contains(id))
             }
             state.running -= 1
             return nil
@@ -106,33 +114,51 @@ final class AsyncEngine: EngineCore {
 }
 
 protocol AsyncBatchHandle: Sendable {
-    func run(_ index: Int) async
-    func fail(_ index: Int, kind: ItemFailure.Kind, message: String)
+    var pace: BatchPace { get }
+    func run(_ items: Range<Int>) async
+    func fail(_ items: Range<Int>, kind: ItemFailure.Kind, message: String)
 }
 
 struct AsyncBatch<J: Job>: AsyncBatchHandle {
     let core: BatchCore<J>
+    let pace = BatchPace()
 
-    func run(_ index: Int) async {
-        let items = index..<index + 1
-        if Task.isCancelled {
-            core.fail(items, kind: .cancelled, message: "cancelled before it ran")
-            return
+    /// Runs `items` one after another, handing their outcomes over at least every
+    /// ``BatchPace/targetSeconds``; once the task is cancelled, the rest fail as cancelled.
+    func run(_ items: Range<Int>) async {
+        let inputs = core.inputs(items)
+        let outcomes = UnsafeMutableBufferPointer<Outcome<J.Output>>.allocate(capacity: items.count)
+        defer { outcomes.deallocate() }
+        var pending = 0
+        var first = items.lowerBound
+        var start = monotonicSeconds()
+        for (offset, index) in items.enumerated() {
+            let outcome: Outcome<J.Output>
+            if Task.isCancelled {
+                outcome = .failure(ItemFailure(index: index, kind: .cancelled, message: "cancelled before it ran"))
+            } else {
+                core.started(index..<index + 1)
+                do {
+                    outcome = .success(try await core.job.runAsync(inputs[offset]))
+                } catch {
+                    let cancelled = error is CancellationError
+                    outcome = .failure(ItemFailure(index: index, kind: cancelled ? .cancelled : .jobError, message: cancelled ? "cancelled" : describe(error)))
+                }
+            }
+            (outcomes.baseAddress! + pending).initialize(to: outcome)
+            pending += 1
+            let now = monotonicSeconds()
+            if index == items.upperBound - 1 || now - start >= BatchPace.targetSeconds {
+                pace.record(items: pending, seconds: now - start)
+                core.finish(first..<first + pending, taking: UnsafeMutableBufferPointer(rebasing: outcomes[0..<pending]), seconds: (now - start) / Double(pending))
+                first += pending
+                pending = 0
+                start = now
+            }
         }
-        let input = core.inputs(items)[0]
-        core.started(items)
-        let start = monotonicSeconds()
-        let outcome: Outcome<J.Output>
-        do {
-            outcome = .success(try await core.job.runAsync(input))
-        } catch {
-            let cancelled = error is CancellationError
-            outcome = .failure(ItemFailure(index: index, kind: cancelled ? .cancelled : .jobError, message: cancelled ? "cancelled" : describe(error)))
-        }
-        core.finish(items, [outcome], seconds: monotonicSeconds() - start)
     }
 
-    func fail(_ index: Int, kind: ItemFailure.Kind, message: String) {
-        core.fail(index..<index + 1, kind: kind, message: message)
+    func fail(_ items: Range<Int>, kind: ItemFailure.Kind, message: String) {
+        core.fail(items, kind: kind, message: message)
     }
 }

@@ -4,8 +4,8 @@ import Foundation
 public enum ProgressEvent: Sendable, Equatable {
     /// The item at `index` started on some worker.
     case started(index: Int)
-    /// The item at `index` produced its output; `duration` is how long it ran (for a chunk of
-    /// items sent to a worker process together, the chunk's time shared equally among them).
+    /// The item at `index` produced its output; `duration` is how long it ran (for tiny items
+    /// run back to back as one chunk, the chunk's time shared equally among them).
     case succeeded(index: Int, duration: Duration)
     /// The item at `index` failed.
     case failed(ItemFailure)

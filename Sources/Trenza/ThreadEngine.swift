@@ -1,7 +1,12 @@
 import Synchronization
 
-/// The threads engine behind ``Pool``: a ``ThreadPool`` running each item with the job's
-/// blocking form.
+/// The threads engine behind ``Pool``: a ``ThreadPool`` running items with the job's blocking
+/// form.
+///
+/// Items are taken in runs rather than one queue entry each: a queue hand-off costs about a
+/// microsecond, more than a tiny item itself. A run is sized from the batch's measured time per
+/// item (about a millisecond of work, see ``ThreadRuns``), so slow items still go one at a time
+/// and spread evenly, and outcomes are handed over at least every millisecond or so.
 final class ThreadEngine: EngineCore {
     let pool: ThreadPool
     private let batches = Mutex<(open: [Int: any ThreadBatchHandle], cancelled: Set<Int>, next: Int)>(([:], [], 0))
@@ -21,13 +26,17 @@ final class ThreadEngine: EngineCore {
     }
 
     func enqueue(_ id: Int, items: Range<Int>) {
-        guard let batch = batches.withLock({ $0.open[id] }) else { return }
-        for index in items {
+        guard let batch = batches.withLock({ $0.open[id] }), !items.isEmpty else { return }
+        let runs = ThreadRuns(items: items, width: pool.width, pace: batch.pace)
+        // One task per thread that can help; each takes runs until none is left.
+        for _ in 0..<min(pool.width, items.count) {
             pool.submit { [self] in
-                if batches.withLock({ $0.cancelled.contains(id) }) {
-                    batch.fail(index, kind: .cancelled, message: "cancelled before it ran")
-                } else {
-                    batch.run(index)
+                while let run = runs.next() {
+                    if batches.withLock({ $0.cancelled.contains(id) }) {
+                        batch.fail(run, kind: .cancelled, message: "cancelled before it ran")
+                    } else {
+                        batch.run(run)
+                    }
                 }
             }
         }
@@ -48,27 +57,46 @@ final class ThreadEngine: EngineCore {
 }
 
 protocol ThreadBatchHandle: Sendable {
-    func run(_ index: Int)
-    func fail(_ index: Int, kind: ItemFailure.Kind, message: String)
+    var pace: BatchPace { get }
+    func run(_ items: Range<Int>)
+    func fail(_ items: Range<Int>, kind: ItemFailure.Kind, message: String)
 }
 
 struct ThreadBatch<J: Job>: ThreadBatchHandle {
     let core: BatchCore<J>
+    let pace = BatchPace()
 
-    func run(_ index: Int) {
-        let input = core.inputs(index..<index + 1)[0]
-        core.started(index..<index + 1)
-        let start = monotonicSeconds()
-        let outcome: Outcome<J.Output>
-        do {
-            outcome = .success(try core.job.run(input))
-        } catch {
-            outcome = .failure(ItemFailure(index: index, kind: .jobError, message: describe(error)))
+    /// Runs `items` in order, handing their outcomes over a run at a time (or sooner, if the
+    /// run turns out slow).
+    func run(_ items: Range<Int>) {
+        let inputs = core.inputs(items)
+        let outcomes = UnsafeMutableBufferPointer<Outcome<J.Output>>.allocate(capacity: items.count)
+        defer { outcomes.deallocate() }
+        var pending = 0
+        var first = items.lowerBound
+        var start = monotonicSeconds()
+        for (offset, index) in items.enumerated() {
+            core.started(index..<index + 1)
+            let outcome: Outcome<J.Output>
+            do {
+                outcome = .success(try core.job.run(inputs[offset]))
+            } catch {
+                outcome = .failure(ItemFailure(index: index, kind: .jobError, message: describe(error)))
+            }
+            (outcomes.baseAddress! + pending).initialize(to: outcome)
+            pending += 1
+            let now = monotonicSeconds()
+            if index == items.upperBound - 1 || now - start >= BatchPace.targetSeconds {
+                pace.record(items: pending, seconds: now - start)
+                core.finish(first..<first + pending, taking: UnsafeMutableBufferPointer(rebasing: outcomes[0..<pending]), seconds: (now - start) / Double(pending))
+                first += pending
+                pending = 0
+                start = now
+            }
         }
-        core.finish(index..<index + 1, [outcome], seconds: monotonicSeconds() - start)
     }
 
-    func fail(_ index: Int, kind: ItemFailure.Kind, message: String) {
-        core.fail(index..<index + 1, kind: kind, message: message)
+    func fail(_ items: Range<Int>, kind: ItemFailure.Kind, message: String) {
+        core.fail(items, kind: kind, message: message)
     }
 }

@@ -225,15 +225,16 @@ do {
     case "map":
         // Tiny items with default settings: what the automatic chunks make of them.
         let count = Int(CommandLine.arguments.dropFirst(2).first ?? "") ?? 1_000_000
-        let pool = try ProcessPool(width: 2)
+        let engine = CommandLine.arguments.dropFirst(3).first.flatMap(Engine.init(rawValue:)) ?? .processes
+        let pool = try Pool(engine: engine, width: 2)
         _ = await pool.map(Square(), Array(0..<1_000))
         let inputs = Array(0..<count)
         let start = Date()
         let outcomes = await pool.map(Square(), inputs)
         let seconds = Date().timeIntervalSince(start)
         let sum = outcomes.reduce(0) { $0 &+ ($1.output ?? 0) }
-        print("map \(count) sum \(sum) items/s \(Int(Double(count) / seconds))")
-        pool.shutdown()
+        print("map \(count) on \(engine) sum \(sum) items/s \(Int(Double(count) / seconds))")
+        await pool.shutdown()
     case "futures":
         let count = Int(CommandLine.arguments.dropFirst(2).first ?? "") ?? 2_000
         let pool = try Pool(engine: .processes, width: 2)
