@@ -17,8 +17,12 @@ public struct ClusterQueue: Sendable {
     /// The channel new chunks notify, so that idle workers claim at once instead of at their next poll.
     public static let workChannel = "trenza_work"
 
+    /// The default: the pool's reconnection attempts are the queue's business, not the user's;
+    /// pass a logger to see them.
+    public static let silentLogger = Logger(label: "trenza.cluster", factory: { _ in SwiftLogNoOpLogHandler() })
+
     /// A queue over a client whose `run()` the caller runs.
-    public init(client: PostgresClient, logger: Logger = Logger(label: "trenza.cluster")) {
+    public init(client: PostgresClient, logger: Logger = ClusterQueue.silentLogger) {
         self.client = client
         self.logger = logger
     }
@@ -30,7 +34,7 @@ public struct ClusterQueue: Sendable {
         session: SessionSettings = SessionSettings(),
         maxConnections: Int = 8,
         migrate: Bool = true,
-        logger: Logger = Logger(label: "trenza.cluster"),
+        logger: Logger = ClusterQueue.silentLogger,
         _ body: (ClusterQueue) async throws -> Result
     ) async throws -> Result {
         var configuration = try url.clientConfiguration(session: session)

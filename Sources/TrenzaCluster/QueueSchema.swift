@@ -16,7 +16,7 @@ public enum QueueSchema {
 
     /// Brings the database up to `currentVersion`; returns the version it found (0 when new).
     @discardableResult
-    public static func migrate(_ client: PostgresClient, logger: Logger = Logger(label: "trenza.cluster")) async throws -> Int {
+    public static func migrate(_ client: PostgresClient, logger: Logger = ClusterQueue.silentLogger) async throws -> Int {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
             try await connection.query("CREATE SCHEMA IF NOT EXISTS trenza", logger: logger)

@@ -4,4 +4,9 @@ public struct RescueReport: Sendable, Equatable {
     public var requeued: Int
     /// Chunks whose lost lease was their last attempt.
     public var dead: Int
+
+    public init(requeued: Int, dead: Int) {
+        self.requeued = requeued
+        self.dead = dead
+    }
 }

@@ -50,7 +50,7 @@ public final class TestPostgres: Sendable {
         self.settings = settings
         do {
             try FileManager.default.createDirectory(atPath: "\(folder)/sock", withIntermediateDirectories: false)
-            if geteuid() == 0 { try Self.run("/bin/chown", ["-R", "postgres:postgres", folder]) }
+            if geteuid() == 0 { try run("/bin/chown", ["-R", "postgres:postgres", folder]) }
             try runAsServerUser("initdb", ["-D", "\(folder)/data", "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"])
             try start()
         } catch {
@@ -110,25 +110,35 @@ public final class TestPostgres: Sendable {
 
     func runAsServerUser(_ program: String, _ arguments: [String]) throws {
         if geteuid() == 0 {
-            try Self.run("/usr/sbin/runuser", ["-u", "postgres", "--", "\(binaries)/\(program)"] + arguments)
+            try run("/usr/sbin/runuser", ["-u", "postgres", "--", "\(binaries)/\(program)"] + arguments)
         } else {
-            try Self.run("\(binaries)/\(program)", arguments)
+            try run("\(binaries)/\(program)", arguments)
         }
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let text = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestPostgresError("\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): \(String(decoding: text, as: UTF8.self))")
+    /// Runs a program to its end, its output appended to `commands.log` in the folder.
+    /// posix_spawn and waitpid rather than Foundation's `Process`: several tests start servers
+    /// at once, and `Process.waitUntilExit` was seen to miss a child's exit in that case.
+    func run(_ executable: String, _ arguments: [String]) throws {
+        let logPath = "\(folder)/commands.log"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid = pid_t()
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw TestPostgresError("cannot start \(executable): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exited = status & 0x7f == 0
+        let code = (status >> 8) & 0xff
+        guard exited && code == 0 else {
+            let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            throw TestPostgresError("\(executable) \(arguments.joined(separator: " ")) \(exited ? "exited with \(code)" : "was killed by signal \(status & 0x7f)"): \(output.suffix(2_000))")
         }
     }
 

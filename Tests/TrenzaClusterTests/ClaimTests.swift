@@ -5,7 +5,7 @@ import Testing
 import TrenzaCluster
 import TrenzaClusterTestSupport
 
-@Suite("Claiming chunks", .serialized, needsPostgres)
+@Suite("Claiming chunks", .serialized, needsPostgres, .timeLimit(.minutes(2)))
 struct ClaimTests {
     @Test func concurrentClaimersTakeEveryChunkExactlyOnce() async throws {
         try await withQueue(maxConnections: 10) { queue, _ in

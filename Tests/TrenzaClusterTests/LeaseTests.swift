@@ -4,7 +4,7 @@ import Testing
 import TrenzaCluster
 import TrenzaClusterTestSupport
 
-@Suite("Leases, fencing and rescue", .serialized, needsPostgres)
+@Suite("Leases, fencing and rescue", .serialized, needsPostgres, .timeLimit(.minutes(2)))
 struct LeaseTests {
     @Test func anExpiredLeaseIsRescuedAndTheLateResultRefused() async throws {
         try await withQueue { queue, _ in

@@ -3,7 +3,7 @@ import Testing
 import TrenzaCluster
 import TrenzaClusterTestSupport
 
-@Suite("Retries", .serialized, needsPostgres)
+@Suite("Retries", .serialized, needsPostgres, .timeLimit(.minutes(2)))
 struct RetryTests {
     @Test func failuresBackOffThenTheChunkDiesKeepingItsError() async throws {
         try await withQueue { queue, _ in

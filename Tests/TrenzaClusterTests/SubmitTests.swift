@@ -4,7 +4,7 @@ import Testing
 import TrenzaCluster
 import TrenzaClusterTestSupport
 
-@Suite("Submitting runs", .serialized, needsPostgres)
+@Suite("Submitting runs", .serialized, needsPostgres, .timeLimit(.minutes(2)))
 struct SubmitTests {
     @Test func chunksGoInOnceAndTheRunCountsThem() async throws {
         try await withQueue { queue, _ in
