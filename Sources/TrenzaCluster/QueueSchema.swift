@@ -17,6 +17,15 @@ public enum QueueSchema {
     /// Brings the database up to `currentVersion`; returns the version it found (0 when new).
     @discardableResult
     public static func migrate(_ client: PostgresClient, logger: Logger = ClusterQueue.silentLogger) async throws -> Int {
+        do {
+            return try await migrateInTransaction(client, logger: logger)
+        } catch let error as PostgresTransactionError {
+            // The wrapper only says where the transaction was; the cause is what a user can act on.
+            throw error.closureError ?? error.beginError ?? error
+        }
+    }
+
+    private static func migrateInTransaction(_ client: PostgresClient, logger: Logger) async throws -> Int {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
             try await connection.query("CREATE SCHEMA IF NOT EXISTS trenza", logger: logger)
