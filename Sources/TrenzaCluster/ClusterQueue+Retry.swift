@@ -6,7 +6,8 @@ extension ClusterQueue {
     /// connection or the server went away (a restart, a failover), for up to `patience`. Other
     /// errors, and the last one, are thrown. Every queue operation is safe to repeat this way:
     /// a completion whose reply was lost is accepted again, and the rest are idempotent or
-    /// harmless twice (a second claim just claims more).
+    /// harmless twice. (A claim whose reply was lost leaves its chunks leased to nobody who
+    /// knows it: they come back when the lease expires, with one attempt spent.)
     public func retrying<Result: Sendable>(
         patience: Duration = .seconds(60),
         _ operation: (ClusterQueue) async throws -> Result

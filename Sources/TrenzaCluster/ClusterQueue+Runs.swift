@@ -9,29 +9,27 @@ extension ClusterQueue {
     /// is new; an existing run may already have chunks (add them again: known ones are skipped).
     public func createRun(_ request: RunRequest) async throws -> (id: Int64, created: Bool) {
         let options = ByteBuffer(bytes: request.options)
-        for _ in 0..<3 {
-            let rows = try await rows("""
-                WITH new AS (
-                    INSERT INTO trenza.runs (key, job_name, job_version, options, max_attempts)
-                    VALUES (\(request.key), \(request.job.name), \(request.job.version), \(options), \(request.maxAttempts))
-                    ON CONFLICT (key) DO NOTHING
-                    RETURNING id, job_name, job_version)
-                SELECT id, job_name, job_version, true FROM new
-                UNION ALL
-                SELECT id, job_name, job_version, false FROM trenza.runs
-                WHERE key = \(request.key) AND NOT EXISTS (SELECT 1 FROM new)
-                """)
-            // Empty only when another submitter inserted the same key after this statement's
-            // snapshot was taken: its row is committed now, so the next try finds it.
-            guard let row = rows.first else { continue }
-            let (id, name, version, created) = try row.decode((Int64, String, Int, Bool).self)
-            let found = JobKey(name, version: version)
-            guard found == request.job else {
-                throw ClusterError.runKeyTaken(key: request.key ?? "", job: found, requested: request.job)
-            }
-            return (id, created)
+        var created = true
+        var rows = try await rows("""
+            INSERT INTO trenza.runs (key, job_name, job_version, options, max_attempts)
+            VALUES (\(request.key), \(request.job.name), \(request.job.version), \(options), \(request.maxAttempts))
+            ON CONFLICT (key) DO NOTHING
+            RETURNING id, job_name, job_version
+            """)
+        if rows.isEmpty {
+            // A separate statement, so that its snapshot includes a run that another submitter
+            // committed while the insert above waited on the key.
+            created = false
+            rows = try await self.rows("SELECT id, job_name, job_version FROM trenza.runs WHERE key = \(request.key)")
         }
-        throw ClusterError.unknownRun(-1)
+        // Pruned between the two statements: the key is free again.
+        guard let row = rows.first else { return try await createRun(request) }
+        let (id, name, version) = try row.decode((Int64, String, Int).self)
+        let found = JobKey(name, version: version)
+        guard found == request.job else {
+            throw ClusterError.runKeyTaken(key: request.key ?? "", job: found, requested: request.job)
+        }
+        return (id, created)
     }
 
     /// The run that `key` names, if any.

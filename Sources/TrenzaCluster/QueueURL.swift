@@ -51,10 +51,13 @@ public struct QueueURL: Sendable, Equatable, CustomStringConvertible {
         if let host, host.contains(",") {
             throw QueueURLError(text, "several hosts (\(host)) are not supported; give one")
         }
-        if let host, !host.isEmpty, !host.hasPrefix("/") {
-            endpoint = .tcp(host: host, port: port)
-        } else {
-            endpoint = .socket(folder: (host?.isEmpty ?? true) ? Self.defaultSocketFolder : host!, port: port)
+        switch host {
+        case .some(let name) where !name.isEmpty && !name.hasPrefix("/"):
+            endpoint = .tcp(host: name, port: port)
+        case .some(let folder) where !folder.isEmpty:
+            endpoint = .socket(folder: folder, port: port)
+        default:
+            endpoint = .socket(folder: Self.defaultSocketFolder, port: port)
         }
         user = parts.parameters["user"] ?? parts.user ?? defaultUser
         guard !user.isEmpty else { throw QueueURLError(text, "no user name, and none to default to") }
