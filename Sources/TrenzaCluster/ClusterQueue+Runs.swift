@@ -38,7 +38,8 @@ extension ClusterQueue {
     }
 
     /// Adds chunks to a run, a few thousand per statement; chunks whose `seq` the run already has
-    /// are skipped, so a submitter that restarts can add them all again. Returns how many were new.
+    /// are skipped, so a submitter that restarts can add them all again; a cancelled run takes
+    /// none. Returns how many were new. Each batch notifies `workChannel`.
     @discardableResult
     public func addChunks(run: Int64, _ chunks: [ChunkInput]) async throws -> Int {
         var added = 0
