@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "TrenzaImaging", targets: ["TrenzaImaging"]),
         .library(name: "TrenzaServer", targets: ["TrenzaServer"]),
         .library(name: "TrenzaFetch", targets: ["TrenzaFetch"]),
+        .library(name: "TrenzaCluster", targets: ["TrenzaCluster"]),
         .executable(name: "trenza", targets: ["trenza"]),
     ],
     traits: [
@@ -45,6 +46,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         // `swift package generate-documentation` for scripts/build-docs.sh. No target uses it, so
         // SwiftPM does not resolve it for a package that depends on Trenza.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
@@ -104,6 +106,20 @@ let package = Package(
             ]
         ),
         .target(
+            name: "TrenzaCluster",
+            dependencies: [
+                "Trenza",
+                tool("PostgresNIO", "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Raw claim→complete throughput of the queue, outside `swift test` (scripts/bench-queue.sh).
+        .executableTarget(
+            name: "trenza-queue-bench",
+            dependencies: ["TrenzaCluster", "TrenzaClusterTestSupport"],
+            path: "Tests/Tools/QueueBench"
+        ),
+        .target(
             name: "TrenzaBench",
             dependencies: [
                 "Trenza", "TrenzaLessons", "TrenzaImaging", "TrenzaFetch", "TrenzaServer",
@@ -123,6 +139,15 @@ let package = Package(
         .executableTarget(name: "trenza-host-fixture", dependencies: ["Trenza"], path: "Tests/Fixtures/HostFixture"),
         // What several test targets need: the built `trenza`, blocking work off the cooperative pool.
         .target(name: "TrenzaTestSupport", path: "Tests/TrenzaTestSupport"),
+        // A throw-away PostgreSQL server for the cluster tests and the queue benchmark.
+        .target(name: "TrenzaClusterTestSupport", dependencies: ["TrenzaCluster"], path: "Tests/TrenzaClusterTestSupport"),
+        .testTarget(
+            name: "TrenzaClusterTests",
+            dependencies: [
+                "TrenzaCluster", "TrenzaClusterTestSupport",
+                tool("PostgresNIO", "postgres-nio"),
+            ]
+        ),
         .testTarget(name: "TrenzaTests", dependencies: ["Trenza", "TrenzaTestSupport"]),
         .testTarget(name: "TrenzaCLITests", dependencies: ["Trenza", "TrenzaImaging", "TrenzaBench", "TrenzaTestSupport"]),
         .testTarget(name: "TrenzaBenchTests", dependencies: ["TrenzaBench", "TrenzaImaging"]),

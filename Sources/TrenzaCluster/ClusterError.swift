@@ -1,0 +1,20 @@
+/// Errors of the queue itself (the database's own arrive as postgres-nio's `PSQLError`).
+public enum ClusterError: Error, Equatable, CustomStringConvertible, Sendable {
+    case schemaTooNew(found: Int, known: Int)
+    case runKeyTaken(key: String, job: JobKey, requested: JobKey)
+    case unknownRun(Int64)
+    case unknownWorker(Int64)
+
+    public var description: String {
+        switch self {
+        case .schemaTooNew(let found, let known):
+            "the queue database has schema version \(found), newer than this trenza knows (\(known)): upgrade trenza"
+        case .runKeyTaken(let key, let job, let requested):
+            "run key \"\(key)\" already names a run of \(job), not \(requested)"
+        case .unknownRun(let id):
+            "no run \(id) in the queue"
+        case .unknownWorker(let id):
+            "worker \(id) is not registered (pruned after a long silence?): register again"
+        }
+    }
+}

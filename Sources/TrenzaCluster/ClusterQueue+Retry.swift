@@ -1,0 +1,51 @@
+import Foundation
+import PostgresNIO
+
+extension ClusterQueue {
+    /// Runs `operation` again, with exponential backoff and jitter, while it fails because the
+    /// connection or the server went away (a restart, a failover), for up to `patience`. Other
+    /// errors, and the last one, are thrown. Every queue operation is safe to repeat this way:
+    /// a completion whose reply was lost is accepted again, and the rest are idempotent or
+    /// harmless twice. (A claim whose reply was lost leaves its chunks leased to nobody who
+    /// knows it: they come back when the lease expires, with one attempt spent.)
+    public func retrying<Result: Sendable>(
+        patience: Duration = .seconds(60),
+        _ operation: (ClusterQueue) async throws -> Result
+    ) async throws -> Result {
+        let clock = ContinuousClock()
+        let deadline = clock.now + patience
+        var delay = Duration.milliseconds(50)
+        while true {
+            do {
+                return try await operation(self)
+            } catch {
+                guard Self.isTransient(error), clock.now + delay < deadline else { throw error }
+                logger.debug("queue unreachable, retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
+                try await Task.sleep(for: delay * Double.random(in: 0.5...1))
+                delay = min(delay * 2, .seconds(2))
+            }
+        }
+    }
+
+    /// Whether an error means "the database is not reachable just now" rather than "this
+    /// statement is wrong".
+    public static func isTransient(_ error: any Error) -> Bool {
+        if error is ClusterError || error is CancellationError { return false }
+        guard let error = error as? PSQLError else {
+            // Refused or reset sockets surface as NIO's errors when a connection is being made.
+            return error is NIOConnectionError || error is ChannelError || error is IOError
+        }
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection:
+            return true
+        case .server:
+            // Class 08: connection exceptions; 57P01–57P03: admin shutdown, crash shutdown,
+            // cannot connect now (starting up or shutting down); 40001/40P01: serialization
+            // failure and deadlock, which a repeat resolves.
+            guard let state = error.serverInfo?[.sqlState] else { return false }
+            return state.hasPrefix("08") || ["57P01", "57P02", "57P03", "40001", "40P01"].contains(state)
+        default:
+            return false
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+import TrenzaCluster
+import TrenzaClusterTestSupport
+
+@Suite("Retries", .serialized, needsPostgres, .timeLimit(.minutes(2)))
+struct RetryTests {
+    @Test func failuresBackOffThenTheChunkDiesKeepingItsError() async throws {
+        try await withQueue { queue, _ in
+            let run = try await submit(queue, chunks: 1, maxAttempts: 3)
+            let worker = try await queue.registerWorker(host: "h", pid: 1, jobs: [testJob])
+            let backoff = RetryBackoff(base: .milliseconds(300), cap: .seconds(5), jitter: 0)
+            for attempt in 1...3 {
+                var chunk: ClaimedChunk?
+                let deadline = Date().addingTimeInterval(5)
+                while chunk == nil, Date() < deadline {
+                    chunk = try await queue.claim(worker: worker, jobs: [testJob], limit: 1, lease: .seconds(30)).first
+                    if chunk == nil { try await Task.sleep(for: .milliseconds(20)) }
+                }
+                let claimed = try #require(chunk)
+                #expect(claimed.attempt == attempt)
+                let outcome = try await queue.fail(claimed.lease, error: "disk full on attempt \(attempt)", backoff: backoff)
+                if attempt < 3 {
+                    guard case .retrying(let after) = outcome else { Issue.record("expected a retry, got \(outcome)"); return }
+                    // base × 2^(attempt−1), no jitter: 300 ms, then 600 ms.
+                    let wait = after.timeIntervalSinceNow
+                    #expect(wait > Double(150 << (attempt - 1)) / 1000 && wait < Double(300 << (attempt - 1)) / 1000 + 0.1)
+                    #expect(try await queue.claim(worker: worker, jobs: [testJob], limit: 1, lease: .seconds(30)).isEmpty)
+                    #expect(try await queue.failures(run: run).first?.state == .available)
+                } else {
+                    #expect(outcome == .dead)
+                }
+            }
+            let finished = try await queue.results(run: run)
+            #expect(finished.map(\.state) == [.dead])
+            #expect(finished[0].error == "disk full on attempt 3")
+            #expect(finished[0].attempts == 3)
+            let status = try #require(try await queue.status(run: run))
+            #expect(status.isFinished && status.chunks(.dead) == 1)
+        }
+    }
+
+    @Test func aFailureThatRetryingCannotFixFailsAtOnce() async throws {
+        try await withQueue { queue, _ in
+            let run = try await submit(queue, chunks: 1, maxAttempts: 5)
+            let worker = try await queue.registerWorker(host: "h", pid: 1, jobs: [testJob])
+            let claimed = try #require(try await queue.claim(worker: worker, jobs: [testJob], limit: 1, lease: .seconds(30)).first)
+            #expect(try await queue.fail(claimed.lease, error: "not a JPEG file", retryable: false) == .failed)
+            #expect(try await queue.failures(run: run).map(\.state) == [.failed])
+            #expect(try await queue.results(run: run).first?.error == "not a JPEG file")
+        }
+    }
+
+    @Test func aChunkThatKillsEveryWorkerEndsDeadAfterItsLastAttempt() async throws {
+        try await withQueue { queue, _ in
+            let run = try await submit(queue, chunks: 2, maxAttempts: 2)
+            var lost = 0
+            for round in 0..<2 {
+                let worker = try await queue.registerWorker(host: "crashy", pid: 100 + round, jobs: [testJob])
+                let claimed = try await queue.claim(worker: worker, jobs: [testJob], limit: 2, lease: .milliseconds(100))
+                // The healthy chunk completes; the poison one's worker dies holding it.
+                if let healthy = claimed.first(where: { $0.seq == 1 }) {
+                    #expect(try await queue.complete(healthy.lease, result: [1]))
+                }
+                try await Task.sleep(for: .milliseconds(250))
+                let report = try await queue.rescue(silence: .seconds(60))
+                lost += report.requeued + report.dead
+            }
+            #expect(lost == 2)
+            let results = try await queue.results(run: run)
+            #expect(results.map(\.state) == [.dead, .done])
+            #expect(results[0].error?.contains("lost its lease on attempt 2 of 2") == true)
+        }
+    }
+}
