@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "TrenzaClusterTests",
             dependencies: [
-                "TrenzaCluster", "TrenzaClusterTestSupport",
+                "Trenza", "TrenzaCluster", "TrenzaClusterTestSupport",
                 tool("PostgresNIO", "postgres-nio"),
             ]
         ),

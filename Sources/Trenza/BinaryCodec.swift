@@ -15,7 +15,7 @@ package enum BinaryCodec {
     }
 
     /// Decodes from a slice in place (no copy): the slice may be part of a larger frame.
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: ArraySlice<UInt8>) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from bytes: ArraySlice<UInt8>) throws -> T {
         let core = BinaryDecoderCore(bytes: bytes)
         let value = try core.decodeValue(type, codingPath: [])
         guard core.position == bytes.endIndex || core.isUnreadEmptyContainer(from: bytes.startIndex, to: bytes.endIndex) else {

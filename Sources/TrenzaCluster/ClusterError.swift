@@ -4,6 +4,10 @@ public enum ClusterError: Error, Equatable, CustomStringConvertible, Sendable {
     case runKeyTaken(key: String, job: JobKey, requested: JobKey)
     case unknownRun(Int64)
     case unknownWorker(Int64)
+    /// A job value that a worker on another machine could not rebuild.
+    case jobCannotTravel(String)
+    /// A chunk whose bytes do not decode as the job's inputs or outputs.
+    case undecodable(String)
 
     public var description: String {
         switch self {
@@ -15,6 +19,8 @@ public enum ClusterError: Error, Equatable, CustomStringConvertible, Sendable {
             "no run \(id) in the queue"
         case .unknownWorker(let id):
             "worker \(id) is not registered (pruned after a long silence?): register again"
+        case .jobCannotTravel(let reason), .undecodable(let reason):
+            reason
         }
     }
 }

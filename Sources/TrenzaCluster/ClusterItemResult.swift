@@ -1,0 +1,22 @@
+import Trenza
+
+/// One input's outcome as a chunk's result carries it: the output, or why there is none. The
+/// item's index is the submitter's to add back (it knows where the chunk starts).
+enum ClusterItemResult<Output: Codable & Sendable>: Codable, Sendable {
+    case success(Output)
+    case failure(ItemFailure.Kind, String)
+
+    init(_ outcome: Outcome<Output>) {
+        switch outcome {
+        case .success(let output): self = .success(output)
+        case .failure(let failure): self = .failure(failure.kind, failure.message)
+        }
+    }
+
+    func outcome(index: Int) -> Outcome<Output> {
+        switch self {
+        case .success(let output): .success(output)
+        case .failure(let kind, let message): .failure(ItemFailure(index: index, kind: kind, message: message))
+        }
+    }
+}

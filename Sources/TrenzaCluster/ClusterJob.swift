@@ -1,0 +1,58 @@
+import Trenza
+
+/// A job a cluster worker can run, found by its key in the chunks it claims.
+///
+/// The run carries the job's value (encoded by the submitter), so a worker runs exactly the
+/// value that was submitted, as on the processes engine: the type is all a worker registers.
+public struct ClusterJob: Sendable {
+    public let key: JobKey
+    /// Rebuilds the run's job value, decodes a chunk's inputs, runs them on `pool` and encodes
+    /// their outcomes.
+    let runChunk: @Sendable (_ input: [UInt8], _ jobValue: [UInt8], _ pool: Pool) async throws -> [UInt8]
+
+    /// - Parameter version: bump it when the job's inputs, outputs or behaviour change, so that
+    ///   workers built from older code never claim work they would misread.
+    public init<J: Job>(_ type: J.Type, version: Int = 1) {
+        key = JobKey(J.name, version: version)
+        runChunk = { input, value, pool in
+            let job = try Self.job(J.self, from: value)
+            let inputs: [J.Input]
+            do {
+                inputs = try BinaryCodec.decode([J.Input].self, from: input[...])
+            } catch {
+                throw ClusterError.undecodable("a chunk of \(J.name) does not decode as [\(J.Input.self)]: \(error)")
+            }
+            let outcomes = await pool.map(job, inputs)
+            return try BinaryCodec.encode(outcomes.map(ClusterItemResult<J.Output>.init))
+        }
+    }
+
+    /// The encoding of `job` that a run carries, or why it cannot travel.
+    static func encodedValue<J: Job>(_ job: J) throws(ClusterError) -> [UInt8] {
+        if let encodable = job as? any Encodable, J.self is any Decodable.Type {
+            do {
+                return try BinaryCodec.encode(encodable)
+            } catch {
+                throw .jobCannotTravel("cannot encode the job value \(J.self): \(error)")
+            }
+        }
+        // Every value of a type without stored properties is the same value.
+        if MemoryLayout<J>.size == 0 { return [] }
+        throw .jobCannotTravel("job \(J.self) has stored properties but is not Codable, so workers on other machines could not run the same value: declare it Codable")
+    }
+
+    static func job<J: Job>(_ type: J.Type, from value: [UInt8]) throws(ClusterError) -> J {
+        if value.isEmpty {
+            guard MemoryLayout<J>.size == 0 else { throw .undecodable("the run carries no value for \(J.self), which has stored properties") }
+            return unsafeBitCast((), to: J.self)
+        }
+        guard let decodable = J.self as? any Decodable.Type else {
+            throw .undecodable("the run carries a value for \(J.self), which is not Decodable in this worker")
+        }
+        do {
+            return try BinaryCodec.decode(decodable, from: value[...]) as! J
+        } catch {
+            throw .undecodable("the run's value does not decode as \(J.self): \(error)")
+        }
+    }
+}
