@@ -116,7 +116,7 @@ let package = Package(
         // Raw claim→complete throughput of the queue, outside `swift test` (scripts/bench-queue.sh).
         .executableTarget(
             name: "trenza-queue-bench",
-            dependencies: ["TrenzaCluster", "TrenzaClusterTestSupport"],
+            dependencies: ["Trenza", "TrenzaCluster", "TrenzaClusterTestSupport"],
             path: "Tests/Tools/QueueBench"
         ),
         .target(

@@ -4,6 +4,7 @@
 //
 //   swift build -c release --product trenza-queue-bench && .build/release/trenza-queue-bench
 import Foundation
+import Trenza
 import TrenzaCluster
 import TrenzaClusterTestSupport
 
@@ -14,6 +15,8 @@ struct Settings {
     var batch = 16
     var payloadBytesPerItem = 8
     var url: String?
+    /// End to end instead: `ClusterQueue.map` of this many tiny inputs through `claimers` workers.
+    var mapInputs: Int?
 
     init(_ arguments: [String]) throws {
         var rest = arguments[...]
@@ -26,7 +29,8 @@ struct Settings {
             case "--batch": batch = try Self.number(flag, value)
             case "--bytes": payloadBytesPerItem = try Self.number(flag, value)
             case "--queue": url = value
-            default: throw BenchUsage("unknown flag \(flag) (--chunks --items --claimers --batch --bytes --queue)")
+            case "--map": mapInputs = try Self.number(flag, value)
+            default: throw BenchUsage("unknown flag \(flag) (--chunks --items --claimers --batch --bytes --queue --map)")
             }
         }
     }
@@ -82,14 +86,55 @@ func measure(_ settings: Settings, url: QueueURL) async throws {
     }
 }
 
+struct Square: Job {
+    static let name = "bench.square"
+    func run(_ x: Int) -> Int { x &* x }
+}
+
+/// The whole path a user takes: `ClusterQueue.map` submits chunks of `--items` inputs and waits
+/// for `--claimers` `ClusterWorker`s (each on a one-thread pool in this process) to run them,
+/// claiming and completing `--batch` chunks per statement; every output is checked.
+func measureMap(_ count: Int, _ settings: Settings, url: QueueURL) async throws {
+    try await ClusterQueue.withQueue(url, maxConnections: settings.claimers * 2 + 2) { queue in
+        let inputs = Array(0..<count)
+        let start = ContinuousClock.now
+        let (run, outcomes) = try await withThrowingTaskGroup(of: Void.self) { group in
+            var pools: [Pool] = []
+            for _ in 0..<settings.claimers {
+                let pool = try Pool(engine: .threads, width: 1)
+                pools.append(pool)
+                let worker = ClusterWorker(queue: queue, jobs: [ClusterJob(Square.self)], pool: pool,
+                                           options: .init(chunksPerClaim: settings.batch, idlePoll: .milliseconds(5)))
+                group.addTask { try await worker.run() }
+            }
+            let mapped = try await queue.map(Square(), inputs, chunkSize: settings.items, poll: .milliseconds(20))
+            group.cancelAll()
+            try await group.waitForAll()
+            for pool in pools { await pool.shutdown() }
+            return mapped
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let right = zip(outcomes, inputs).allSatisfy { $0.output == $1 &* $1 }
+        print("""
+            queue: \(url)
+            map: \(count) tiny inputs in chunks of \(settings.items), \(settings.claimers) workers, \(settings.batch) chunks per claim: \
+            \(String(format: "%.2f", seconds)) s, \(Int(Double(count) / seconds)) inputs/s end to end (durable commits), run \(run), all right: \(right)
+            """)
+    }
+}
+
 do {
     let settings = try Settings(Array(CommandLine.arguments.dropFirst()))
+    let bench: @Sendable (QueueURL) async throws -> Void = { url in
+        if let count = settings.mapInputs { try await measureMap(count, settings, url: url) } else { try await measure(settings, url: url) }
+    }
     if let text = settings.url {
-        try await measure(settings, url: try QueueURL(text))
+        try await bench(try QueueURL(text))
     } else {
         let server = try TestPostgres(durable: true)
         do {
-            try await measure(settings, url: server.socketURL)
+            try await bench(server.socketURL)
             server.stop()
         } catch {
             server.stop()
