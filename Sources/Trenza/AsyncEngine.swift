@@ -76,8 +76,7 @@ final class AsyncEngine: EngineCore {
                     state.head += 1
                     continue
                 }
-                // Guided: a share of what is left, so the last runs are small.
-                let size = max(1, min(batch.pace.itemsPerRun, items.count / (2 * width)))
+                let size = batch.pace.runSize(remaining: items.count, width: width)
                 let run = items.lowerBound..<(items.lowerBound + size)
                 state.queued -= size
                 if size == items.count {
@@ -127,11 +126,7 @@ struct AsyncBatch<J: Job>: AsyncBatchHandle {
     /// ``BatchPace/targetSeconds``; once the task is cancelled, the rest fail as cancelled.
     func run(_ items: Range<Int>) async {
         let inputs = core.inputs(items)
-        let outcomes = UnsafeMutableBufferPointer<Outcome<J.Output>>.allocate(capacity: items.count)
-        defer { outcomes.deallocate() }
-        var pending = 0
-        var first = items.lowerBound
-        var start = monotonicSeconds()
+        var delivery = RunDelivery(items, core: core, pace: pace)
         for (offset, index) in items.enumerated() {
             let outcome: Outcome<J.Output>
             if Task.isCancelled {
@@ -145,16 +140,7 @@ struct AsyncBatch<J: Job>: AsyncBatchHandle {
                     outcome = .failure(ItemFailure(index: index, kind: cancelled ? .cancelled : .jobError, message: cancelled ? "cancelled" : describe(error)))
                 }
             }
-            (outcomes.baseAddress! + pending).initialize(to: outcome)
-            pending += 1
-            let now = monotonicSeconds()
-            if index == items.upperBound - 1 || now - start >= BatchPace.targetSeconds {
-                pace.record(items: pending, seconds: now - start)
-                core.finish(first..<first + pending, taking: UnsafeMutableBufferPointer(rebasing: outcomes[0..<pending]), seconds: (now - start) / Double(pending))
-                first += pending
-                pending = 0
-                start = now
-            }
+            delivery.add(outcome)
         }
     }
 

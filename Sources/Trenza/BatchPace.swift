@@ -13,6 +13,12 @@ final class BatchPace: Sendable {
         return perItem <= 0 ? 4096 : max(1, min(4096, Int(Self.targetSeconds / perItem)))
     }
 
+    /// How many of `remaining` items the next run takes when `width` lanes share them: a share
+    /// of what is left (guided scheduling, so the last runs are small), capped by the pace.
+    func runSize(remaining: Int, width: Int) -> Int {
+        max(1, min(itemsPerRun, remaining / (2 * width)))
+    }
+
     func record(items: Int, seconds: Double) {
         guard items > 0 else { return }
         let measured = seconds / Double(items)

@@ -13,7 +13,7 @@ import Glibc
 /// moves between processes. For those the type's metadata address is sent relative to an anchor
 /// in the same image, together with the image file's identity; a worker running that very file
 /// finds the metadata at the same offset from its own anchor, and checks the name it reads there.
-enum JobTravel {
+package enum JobTravel {
     /// What a worker needs to rebuild one job value.
     struct Parcel: Sendable, Hashable {
         var typeName: String
@@ -77,7 +77,9 @@ enum JobTravel {
 
     static var anchorAddress: UInt64 { UInt64(UInt(bitPattern: trenza_image_anchor())) }
 
-    private static func encodedValue<J: Job>(of job: J) throws(JobTravelError) -> [UInt8]? {
+    /// The encoding of `job`'s value, `nil` for a type without stored properties (it has one
+    /// value), or why the value cannot travel to another process.
+    package static func encodedValue<J: Job>(of job: J) throws(JobTravelError) -> [UInt8]? {
         if let encodable = job as? any Encodable, J.self is any Decodable.Type {
             do {
                 return try BinaryCodec.encode(encodable)
@@ -91,6 +93,23 @@ enum JobTravel {
             "job \(J.self) has stored properties but is not Codable, so a worker process could not run the same value: "
                 + "declare it `Codable` (properties that cannot travel, such as callbacks or clients, can be left out "
                 + "of its coding and made again in the worker), or use the threads or async engine")
+    }
+
+    /// The job value ``encodedValue(of:)`` encoded, rebuilt in another process.
+    package static func rebuild<J: Job>(_ type: J.Type, from value: [UInt8]?) throws(JobTravelError) -> J {
+        guard let value else {
+            guard MemoryLayout<J>.size == 0 else { throw JobTravelError("\(J.self) arrived without its value") }
+            // A type without stored properties has exactly one value, and no bits to set.
+            return unsafeBitCast((), to: J.self)
+        }
+        guard let decodable = J.self as? any Decodable.Type else {
+            throw JobTravelError("\(J.self) arrived encoded but is not Decodable")
+        }
+        do {
+            return try BinaryCodec.decode(decodable, from: value[...]) as! J
+        } catch {
+            throw JobTravelError("the value of \(J.self) does not decode: \(error)")
+        }
     }
 
     /// The runtime name of `type`.

@@ -70,11 +70,7 @@ struct ThreadBatch<J: Job>: ThreadBatchHandle {
     /// run turns out slow).
     func run(_ items: Range<Int>) {
         let inputs = core.inputs(items)
-        let outcomes = UnsafeMutableBufferPointer<Outcome<J.Output>>.allocate(capacity: items.count)
-        defer { outcomes.deallocate() }
-        var pending = 0
-        var first = items.lowerBound
-        var start = monotonicSeconds()
+        var delivery = RunDelivery(items, core: core, pace: pace)
         for (offset, index) in items.enumerated() {
             core.started(index..<index + 1)
             let outcome: Outcome<J.Output>
@@ -83,16 +79,7 @@ struct ThreadBatch<J: Job>: ThreadBatchHandle {
             } catch {
                 outcome = .failure(ItemFailure(index: index, kind: .jobError, message: describe(error)))
             }
-            (outcomes.baseAddress! + pending).initialize(to: outcome)
-            pending += 1
-            let now = monotonicSeconds()
-            if index == items.upperBound - 1 || now - start >= BatchPace.targetSeconds {
-                pace.record(items: pending, seconds: now - start)
-                core.finish(first..<first + pending, taking: UnsafeMutableBufferPointer(rebasing: outcomes[0..<pending]), seconds: (now - start) / Double(pending))
-                first += pending
-                pending = 0
-                start = now
-            }
+            delivery.add(outcome)
         }
     }
 

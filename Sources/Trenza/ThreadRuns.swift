@@ -15,11 +15,10 @@ final class ThreadRuns: Sendable {
     }
 
     func next() -> Range<Int>? {
-        let most = pace.itemsPerRun
-        return state.withLock { state -> Range<Int>? in
+        state.withLock { state -> Range<Int>? in
             let remaining = state.end - state.next
             guard remaining > 0 else { return nil }
-            let size = max(1, min(most, remaining / (2 * width)))
+            let size = pace.runSize(remaining: remaining, width: width)
             defer { state.next += size }
             return state.next..<(state.next + size)
         }

@@ -71,19 +71,7 @@ struct WorkerJobTable {
     }
 
     private static func handler<J: Job>(for type: J.Type, value: [UInt8]?) throws -> Handler {
-        let job: J
-        if let value {
-            guard let decodable = J.self as? any Decodable.Type else {
-                throw WorkerSideError.protocolError("\(J.self) arrived encoded but is not Decodable")
-            }
-            job = try decode(decodable, from: value[...]) as! J
-        } else {
-            guard MemoryLayout<J>.size == 0 else {
-                throw WorkerSideError.protocolError("\(J.self) arrived without its value")
-            }
-            // A type without stored properties has exactly one value, and no bits to set.
-            job = unsafeBitCast((), to: J.self)
-        }
+        let job = try JobTravel.rebuild(J.self, from: value)
         let bulkInput = J.Input.self as? any WireScalar.Type
         let bulkOutput = J.Output.self as? any WireScalar.Type
         return { (reader: inout Wire.PayloadReader, count: Int, reply: inout Wire.FrameBuilder) throws(WireError) in
@@ -132,22 +120,7 @@ struct WorkerJobTable {
         guard let setupType = type as? any WorkerSetup.Type, let value = parcel.value else {
             throw JobError("\(type) is not a WorkerSetup")
         }
-        let setup = try decode(setupType, from: value[...])
+        let setup = try BinaryCodec.decode(setupType, from: value[...])
         try setup.setUp()
-    }
-
-    private static func decode<T: Decodable>(_ type: T.Type, from bytes: ArraySlice<UInt8>) throws -> T {
-        try BinaryCodec.decode(type, from: bytes)
-    }
-}
-
-/// Failures a worker reports that are not the job's own errors.
-enum WorkerSideError: Error, CustomStringConvertible {
-    case protocolError(String)
-
-    var description: String {
-        switch self {
-        case .protocolError(let message): message
-        }
     }
 }

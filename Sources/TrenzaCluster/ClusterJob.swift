@@ -27,32 +27,21 @@ public struct ClusterJob: Sendable {
         }
     }
 
-    /// The encoding of `job` that a run carries, or why it cannot travel.
+    /// The encoding of `job` that a run carries (empty for a type without stored properties),
+    /// or why it cannot travel: the processes engine's rule, since the value must run elsewhere.
     static func encodedValue<J: Job>(_ job: J) throws(ClusterError) -> [UInt8] {
-        if let encodable = job as? any Encodable, J.self is any Decodable.Type {
-            do {
-                return try BinaryCodec.encode(encodable)
-            } catch {
-                throw .jobCannotTravel("cannot encode the job value \(J.self): \(error)")
-            }
+        do {
+            return try JobTravel.encodedValue(of: job) ?? []
+        } catch {
+            throw .jobCannotTravel(error.message)
         }
-        // Every value of a type without stored properties is the same value.
-        if MemoryLayout<J>.size == 0 { return [] }
-        throw .jobCannotTravel("job \(J.self) has stored properties but is not Codable, so workers on other machines could not run the same value: declare it Codable")
     }
 
     static func job<J: Job>(_ type: J.Type, from value: [UInt8]) throws(ClusterError) -> J {
-        if value.isEmpty {
-            guard MemoryLayout<J>.size == 0 else { throw .undecodable("the run carries no value for \(J.self), which has stored properties") }
-            return unsafeBitCast((), to: J.self)
-        }
-        guard let decodable = J.self as? any Decodable.Type else {
-            throw .undecodable("the run carries a value for \(J.self), which is not Decodable in this worker")
-        }
         do {
-            return try BinaryCodec.decode(decodable, from: value[...]) as! J
+            return try JobTravel.rebuild(J.self, from: value.isEmpty ? nil : value)
         } catch {
-            throw .undecodable("the run's value does not decode as \(J.self): \(error)")
+            throw .undecodable(error.message)
         }
     }
 }
