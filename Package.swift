@@ -129,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "trenza",
             dependencies: [
-                "Trenza", "TrenzaImaging", "TrenzaLessons", "TrenzaBench", "TrenzaServer", "TrenzaFetch",
+                "Trenza", "TrenzaImaging", "TrenzaLessons", "TrenzaBench", "TrenzaServer", "TrenzaFetch", "TrenzaCluster",
                 tool("ArgumentParser", "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "TrenzaClusterTests",
             dependencies: [
-                "Trenza", "TrenzaCluster", "TrenzaClusterTestSupport",
+                "Trenza", "TrenzaCluster", "TrenzaClusterTestSupport", "TrenzaTestSupport",
                 tool("PostgresNIO", "postgres-nio"),
             ]
         ),

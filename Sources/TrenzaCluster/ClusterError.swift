@@ -8,6 +8,8 @@ public enum ClusterError: Error, Equatable, CustomStringConvertible, Sendable {
     case jobCannotTravel(String)
     /// A chunk whose bytes do not decode as the job's inputs or outputs.
     case undecodable(String)
+    /// A key that names a run of other inputs: the same key was used for different work.
+    case runMismatch(run: Int64, key: String, holds: Int, given: Int)
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum ClusterError: Error, Equatable, CustomStringConvertible, Sendable {
             "no run \(id) in the queue"
         case .unknownWorker(let id):
             "worker \(id) is not registered (pruned after a long silence?): register again"
+        case .runMismatch(let run, let key, let holds, let given):
+            "run key \"\(key)\" names run \(run), which holds \(holds) inputs, not the \(given) given: use another key for other work"
         case .jobCannotTravel(let reason), .undecodable(let reason):
             reason
         }

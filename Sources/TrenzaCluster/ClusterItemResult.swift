@@ -6,10 +6,12 @@ enum ClusterItemResult<Output: Codable & Sendable>: Codable, Sendable {
     case success(Output)
     case failure(ItemFailure.Kind, String)
 
-    init(_ outcome: Outcome<Output>) {
+    /// - Parameter host: the worker's machine, named in a failure: with files on a shared
+    ///   filesystem, "cannot open" means something else on each machine.
+    init(_ outcome: Outcome<Output>, host: String) {
         switch outcome {
         case .success(let output): self = .success(output)
-        case .failure(let failure): self = .failure(failure.kind, failure.message)
+        case .failure(let failure): self = .failure(failure.kind, "\(failure.message) (on \(host))")
         }
     }
 

@@ -7,14 +7,14 @@ import Trenza
 public struct ClusterJob: Sendable {
     public let key: JobKey
     /// Rebuilds the run's job value, decodes a chunk's inputs, runs them on `pool` and encodes
-    /// their outcomes.
-    let runChunk: @Sendable (_ input: [UInt8], _ jobValue: [UInt8], _ pool: Pool) async throws -> [UInt8]
+    /// their outcomes, failures naming `host`.
+    let runChunk: @Sendable (_ input: [UInt8], _ jobValue: [UInt8], _ pool: Pool, _ host: String) async throws -> [UInt8]
 
     /// - Parameter version: bump it when the job's inputs, outputs or behaviour change, so that
     ///   workers built from older code never claim work they would misread.
     public init<J: Job>(_ type: J.Type, version: Int = 1) {
         key = JobKey(J.name, version: version)
-        runChunk = { input, value, pool in
+        runChunk = { input, value, pool, host in
             let job = try Self.job(J.self, from: value)
             let inputs: [J.Input]
             do {
@@ -23,7 +23,7 @@ public struct ClusterJob: Sendable {
                 throw ClusterError.undecodable("a chunk of \(J.name) does not decode as [\(J.Input.self)]: \(error)")
             }
             let outcomes = await pool.map(job, inputs)
-            return try BinaryCodec.encode(outcomes.map(ClusterItemResult<J.Output>.init))
+            return try BinaryCodec.encode(outcomes.map { ClusterItemResult<J.Output>($0, host: host) })
         }
     }
 

@@ -13,31 +13,58 @@ public struct ClusterWorker: Sendable {
     public struct Options: Sendable {
         /// How long a claimed chunk stays this worker's without a heartbeat.
         public var lease: Duration
-        /// Chunks claimed (and completed) per statement: more amortise the commits.
+        /// Chunks claimed per statement at most.
         public var chunksPerClaim: Int
-        /// The wait before asking again when nothing was claimable.
+        /// Chunks in hand at once; `nil`: twice the pool's width, so that the pool has the next
+        /// chunk's inputs while the last ones of another finish.
+        public var concurrentChunks: Int?
+        /// The longest wait before asking again when nothing was claimable (new chunks wake an
+        /// idle worker at once through `LISTEN`; this is the fallback).
         public var idlePoll: Duration
-        /// Chunks of workers silent this long are rescued by this worker's periodic sweep.
+        /// Chunks of workers silent this long (or whose lease expired) are rescued by this
+        /// worker's sweep, which runs every half of it.
         public var silence: Duration
+        /// A chunk that comes back after losing its lease (its worker crashed, hung or was cut
+        /// off) runs in worker processes of its own, one input per message, so that an input
+        /// that crashes whatever runs it fails alone, named with its signal, and the rest of
+        /// its chunk is done. Irrelevant on a processes pool, which isolates every input anyway.
+        public var isolateRetries: Bool
 
-        public init(lease: Duration = .seconds(30), chunksPerClaim: Int = 4, idlePoll: Duration = .milliseconds(250), silence: Duration = .seconds(30)) {
+        public init(lease: Duration = .seconds(10), chunksPerClaim: Int = 4, concurrentChunks: Int? = nil,
+                    idlePoll: Duration = .seconds(1), silence: Duration = .seconds(10), isolateRetries: Bool = true) {
             self.lease = lease
             self.chunksPerClaim = max(1, chunksPerClaim)
+            self.concurrentChunks = concurrentChunks.map { max(1, $0) }
             self.idlePoll = idlePoll
             self.silence = silence
+            self.isolateRetries = isolateRetries
         }
+    }
+
+    /// What a worker did, for a log: the command line prints these as lines.
+    public enum Event: Sendable {
+        case registered(worker: Int64)
+        case claimed(run: Int64, seq: Int, items: Int, attempt: Int)
+        /// `accepted` is false when the lease was lost meanwhile: another worker has the chunk.
+        case completed(run: Int64, seq: Int, items: Int, seconds: Double, accepted: Bool)
+        case failed(run: Int64, seq: Int, error: String, outcome: FailOutcome)
+        /// Cancelled: the chunks still in hand went back to the queue.
+        case stopped(released: Int)
     }
 
     public let queue: ClusterQueue
     public let pool: Pool
     public let options: Options
     private let jobs: [JobKey: ClusterJob]
+    private let onEvent: (@Sendable (Event) -> Void)?
 
-    public init(queue: ClusterQueue, jobs: [ClusterJob], pool: Pool, options: Options = Options()) {
+    public init(queue: ClusterQueue, jobs: [ClusterJob], pool: Pool, options: Options = Options(),
+                onEvent: (@Sendable (Event) -> Void)? = nil) {
         self.queue = queue
         self.pool = pool
         self.options = options
         self.jobs = Dictionary(jobs.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        self.onEvent = onEvent
     }
 
     /// Works until the calling task is cancelled, then gives back the chunks it holds; returns
@@ -46,12 +73,19 @@ public struct ClusterWorker: Sendable {
     public func run(host: String = ProcessInfo.processInfo.hostName, pid: Int = Int(ProcessInfo.processInfo.processIdentifier)) async throws -> Int {
         let keys = Array(jobs.keys)
         let worker = try await queue.retrying { try await $0.registerWorker(host: host, pid: pid, jobs: keys) }
+        onEvent?(.registered(worker: worker))
+        let isolation = IsolationPool(pool: pool, enabled: options.isolateRetries)
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         var failure: (any Error)?
         let completed = await withThrowingTaskGroup(of: Int.self) { group -> Int in
             group.addTask { try await keepLeases(worker) }
-            group.addTask { try await work(worker, keys) }
+            group.addTask {
+                await queue.listen(on: ClusterQueue.workChannel) { _ in wake.yield() }
+                return 0
+            }
+            group.addTask { try await work(worker, keys, host: host, isolation: isolation, wakes: wakes, wake: wake) }
             // Whichever ends first (cancellation, or an error that retrying could not ride out)
-            // ends the other; the worker's count comes from whichever child returns one.
+            // ends the others; the worker's count comes from the one child that returns one.
             var completed = 0
             while true {
                 do {
@@ -66,44 +100,79 @@ public struct ClusterWorker: Sendable {
             return completed
         }
         // The task is cancelled by now; the hand-back must not be.
-        let queue = self.queue
-        _ = await Task { try? await queue.stop(worker: worker) }.value
+        let released = await Task { [queue] in (try? await queue.stop(worker: worker)) ?? 0 }.value
+        await isolation.shutdown()
+        onEvent?(.stopped(released: released))
         if let failure { throw failure }
         return completed
     }
 
-    /// Claims, runs and completes chunks until cancelled; returns how many were accepted.
-    private func work(_ worker: Int64, _ keys: [JobKey]) async throws -> Int {
-        var completed = 0
+    /// How a chunk in hand ended.
+    private enum ChunkEnd: Sendable {
+        case finished(ChunkCompletion, ClaimedChunk, seconds: Double)
+        case failed(ClaimedChunk, error: String, retryable: Bool)
+        /// Cut short by cancellation: not all its inputs ran, so it is handed back, not completed.
+        case abandoned(ClaimedChunk)
+
+        var chunkID: Int64 {
+            switch self {
+            case .finished(_, let chunk, _), .failed(let chunk, _, _), .abandoned(let chunk): chunk.id
+            }
+        }
+    }
+
+    /// Keeps up to `concurrentChunks` chunks running, claiming more as they end, until
+    /// cancelled; returns how many completions were accepted.
+    ///
+    /// Chunks run in tasks of their own, not children: a cancelled worker returns at once,
+    /// without waiting for an input that will not stop (a blocking call on a thread), so that
+    /// `run` hands its chunks back now rather than when that input ends. A chunk that finishes
+    /// after that is refused by its lease.
+    private func work(_ worker: Int64, _ keys: [JobKey], host: String, isolation: IsolationPool,
+                      wakes: AsyncStream<Void>, wake: AsyncStream<Void>.Continuation) async throws -> Int {
+        let capacity = options.concurrentChunks ?? max(2, pool.width * 2)
         var jobValues: [Int64: [UInt8]] = [:]
+        var wakeIterator = wakes.makeAsyncIterator()
+        let (ends, ended) = AsyncStream.makeStream(of: ChunkEnd.self)
+        var endIterator = ends.makeAsyncIterator()
+        var inHand: [Int64: Task<Void, Never>] = [:]
+        defer {
+            for task in inHand.values { task.cancel() }
+        }
+        var completed = 0
         do {
             while !Task.isCancelled {
-                let claimed = try await queue.retrying {
-                    try await $0.claim(worker: worker, jobs: keys, limit: options.chunksPerClaim, lease: options.lease)
-                }
-                if claimed.isEmpty {
-                    try await Task.sleep(for: options.idlePoll)
-                    continue
-                }
-                var completions: [ChunkCompletion] = []
-                for chunk in claimed {
-                    guard let job = jobs[chunk.job] else { continue }
-                    do {
+                if inHand.count < capacity {
+                    let claimed = try await queue.retrying {
+                        try await $0.claim(worker: worker, jobs: keys, limit: min(options.chunksPerClaim, capacity - inHand.count), lease: options.lease)
+                    }
+                    for chunk in claimed {
+                        onEvent?(.claimed(run: chunk.run, seq: chunk.seq, items: chunk.itemCount, attempt: chunk.attempt))
+                        guard let job = jobs[chunk.job] else { continue }
                         if jobValues[chunk.run] == nil {
                             jobValues[chunk.run] = try await queue.retrying { try await $0.status(run: chunk.run) }?.options ?? []
                         }
-                        let result = try await job.runChunk(chunk.input, jobValues[chunk.run] ?? [], pool)
-                        completions.append(ChunkCompletion(lease: chunk.lease, result: result))
-                    } catch let error as ClusterError {
-                        // Bytes this worker cannot read will not read better elsewhere.
-                        _ = try await queue.retrying { try await $0.fail(chunk.lease, error: "\(error)", retryable: false) }
-                    } catch where !Task.isCancelled {
-                        _ = try await queue.retrying { try await $0.fail(chunk.lease, error: "\(error)", retryable: true) }
+                        let value = jobValues[chunk.run] ?? []
+                        let chunkPool = chunk.attempt > 1 ? isolation.pool() ?? pool : pool
+                        inHand[chunk.id] = Task {
+                            ended.yield(await Self.run(chunk, job, value, on: chunkPool, host: host))
+                        }
                     }
+                    if inHand.isEmpty {
+                        // Nothing claimable: wait for a NOTIFY of new chunks or the poll.
+                        let timer = Task { [idlePoll = options.idlePoll] in
+                            try await Task.sleep(for: idlePoll)
+                            wake.yield()
+                        }
+                        _ = await wakeIterator.next()
+                        timer.cancel()
+                        continue
+                    }
+                    if !claimed.isEmpty && inHand.count < capacity { continue }
                 }
-                // A chunk cut short by cancellation is not completed: its items did not all run.
-                if Task.isCancelled { break }
-                completed += try await queue.retrying { try await $0.complete(completions) }.count
+                guard let end = await endIterator.next() else { break }
+                inHand[end.chunkID] = nil
+                completed += try await settle(end)
             }
         } catch where Task.isCancelled {
             // Stopping: what this worker holds is handed back by `run`.
@@ -111,8 +180,41 @@ public struct ClusterWorker: Sendable {
         return completed
     }
 
+    /// Stores how a chunk ended; returns 1 when a completion was accepted.
+    private func settle(_ end: ChunkEnd) async throws -> Int {
+        switch end {
+        case .finished(let completion, let chunk, let seconds):
+            let accepted = try await queue.retrying { try await $0.complete([completion]) }.contains(completion.lease)
+            onEvent?(.completed(run: chunk.run, seq: chunk.seq, items: chunk.itemCount, seconds: seconds, accepted: accepted))
+            return accepted ? 1 : 0
+        case .failed(let chunk, let error, let retryable):
+            let outcome = try await queue.retrying { try await $0.fail(chunk.lease, error: error, retryable: retryable) }
+            onEvent?(.failed(run: chunk.run, seq: chunk.seq, error: error, outcome: outcome))
+            return 0
+        case .abandoned:
+            return 0
+        }
+    }
+
+    private static func run(_ chunk: ClaimedChunk, _ job: ClusterJob, _ value: [UInt8], on pool: Pool, host: String) async -> ChunkEnd {
+        let start = ContinuousClock.now
+        do {
+            let result = try await job.runChunk(chunk.input, value, pool, host)
+            if Task.isCancelled { return .abandoned(chunk) }
+            let elapsed = ContinuousClock.now - start
+            return .finished(ChunkCompletion(lease: chunk.lease, result: result), chunk,
+                             seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        } catch let error as ClusterError {
+            // Bytes this worker cannot read will not read better elsewhere.
+            return .failed(chunk, error: "\(error)", retryable: false)
+        } catch {
+            if Task.isCancelled { return .abandoned(chunk) }
+            return .failed(chunk, error: "\(error)", retryable: true)
+        }
+    }
+
     /// Extends this worker's leases every third of a lease, and sweeps up the chunks of silent
-    /// workers every `silence`.
+    /// workers every half `silence`, so that a lost chunk waits at most one and a half.
     private func keepLeases(_ worker: Int64) async throws -> Int {
         let clock = ContinuousClock()
         var nextRescue = clock.now
@@ -121,7 +223,7 @@ public struct ClusterWorker: Sendable {
             _ = try await queue.retrying { try await $0.heartbeat(worker: worker, lease: options.lease) }
             if clock.now >= nextRescue {
                 _ = try await queue.retrying { try await $0.rescue(silence: options.silence) }
-                nextRescue = clock.now + options.silence
+                nextRescue = clock.now + options.silence / 2
             }
         }
     }

@@ -38,7 +38,7 @@ public struct ProgressFeed: Sendable {
     private func follow(_ emit: @Sendable (RunStatus) -> Void) async throws {
         let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await listen(wake) }
+            group.addTask { await queue.listen(on: ClusterQueue.progressChannel, payload: String(run)) { _ in wake.yield() } }
             group.addTask {
                 while !Task.isCancelled {
                     wake.yield()
@@ -65,29 +65,6 @@ public struct ProgressFeed: Sendable {
                 if status.isFinished { break }
             }
             group.cancelAll()
-        }
-    }
-
-    private func listen(_ wake: AsyncStream<Void>.Continuation) async {
-        var delay = Duration.milliseconds(100)
-        let payload = String(run)
-        while !Task.isCancelled {
-            do {
-                try await queue.client.withConnection { connection in
-                    try await connection.listen(on: ClusterQueue.progressChannel) { notifications in
-                        // Anything may have happened while not listening.
-                        wake.yield()
-                        delay = .milliseconds(100)
-                        for try await notification in notifications where notification.payload == payload {
-                            wake.yield()
-                        }
-                    }
-                }
-            } catch {
-                queue.logger.debug("progress listener lost its connection", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: delay)
-            delay = min(delay * 2, .seconds(5))
         }
     }
 }

@@ -13,9 +13,10 @@ enum Entry {
 
         do {
             var command = try TrenzaCommand.parseAsRoot()
-            if command is ServeCommand {
-                // The server shuts down gracefully on SIGINT and SIGTERM (ServiceLifecycle): the
-                // pool's handler, which ends the process at once, must not be there to race it.
+            if command is ServeCommand || (command as? WorkerCommand)?.servesQueue == true {
+                // The server shuts down gracefully on SIGINT and SIGTERM (ServiceLifecycle), and a
+                // cluster worker hands its chunks back first: the pool's handler, which ends the
+                // process at once, must not be there to race them.
                 ServeCommand.unblockInterrupts()
             } else {
                 ProcessPool.installInterruptHandler()

@@ -60,16 +60,14 @@ struct FetchCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("input")], help: "A file listing URLs, one per line (- for stdin).")
     var inputFile: String?
 
-    @Option(name: [.short, .customLong("output")], help: "The folder for the files (created if missing).")
-    var output: String?
+    @Option(name: [.short, .customLong("output")], help: "The folder for the files (created if missing; on the cluster, one every worker sees).")
+    var outputFolder: String?
 
-    // Not the shared EngineOptions: downloads wait on the network, not on the CPU, so the
-    // default width is 8 whatever the number of cores.
-    @Option(name: .long, help: "Where the downloads run: threads, processes or async.")
-    var engine: Engine = .threads
+    // Downloads wait on the network, not on the CPU: the default width is 8 whatever the cores.
+    @OptionGroup var engine: EngineOptions
 
-    @Option(name: [.customShort("j"), .long], help: "Downloads at once: threads, worker processes or tasks.")
-    var jobs = 8
+    /// Downloads at once.
+    var jobs: Int { engine.width(default: 8) }
 
     @Option(help: "At most N downloads from one host at once (processes engine: at most N workers).")
     var perHost: Int?
@@ -101,18 +99,18 @@ struct FetchCommand: AsyncParsableCommand {
     @Flag(help: "Download again even when a file is already complete; drop .part files.")
     var force = false
 
-    @Flag(help: "Download the list on all three engines (into separate folders, always afresh) and compare.")
+    @Flag(help: "Download the list on all three local engines (into separate folders, always afresh) and compare.")
     var compare = false
 
-    @Flag(help: "One JSON object per URL on stdout.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
-    @Flag(name: [.short, .long], help: "Print only failures and the summary.")
-    var quiet = false
+    var json: Bool { output.json }
+    var quiet: Bool { output.quiet }
 
     func validate() throws {
         guard !urls.isEmpty || inputFile != nil else { throw ValidationError("name at least one URL, or a list with -i FILE (-i - for stdin).") }
-        guard output != nil else { throw ValidationError("-o/--output DIR is required.") }
+        guard outputFolder != nil else { throw ValidationError("-o/--output DIR is required.") }
+        if compare && engine.engine == .cluster { throw ValidationError("--compare runs the three local engines; leave out --engine cluster.") }
         guard jobs > 0, jobs <= 10_000 else { throw ValidationError("-j/--jobs must be between 1 and 10000 (got \(jobs)).") }
         if let perHost { guard perHost > 0 else { throw ValidationError("--per-host must be at least 1.") } }
         guard retries >= 0 else { throw ValidationError("--retries must be 0 or more.") }
@@ -138,7 +136,13 @@ struct FetchCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         if duplicates > 0 && !quiet { Terminal.err("\(duplicates) repeated URL\(duplicates == 1 ? "" : "s") downloaded once.") }
-        let folder = output ?? "."
+        let folder = outputFolder ?? "."
+        if engine.engine == .cluster {
+            guard let batch = try await runOnCluster(requests, folder: folder) else { return }
+            report(batch)
+            if !batch.failures.isEmpty { throw ExitCode(1) }
+            return
+        }
         let clients = FetchClients()
         // The clients close their connections whatever happens; errors (and exit codes) go on after.
         let finished: Result<Void, any Error>
@@ -146,7 +150,7 @@ struct FetchCommand: AsyncParsableCommand {
             if compare {
                 try await runComparison(requests, folder: folder, clients: clients)
             } else {
-                let batch = try await runBatch(requests, folder: folder, engine: engine, force: force, clients: clients)
+                let batch = try await runBatch(requests, folder: folder, engine: engine.engine.local ?? .threads, force: force, clients: clients)
                 report(batch)
                 if !batch.failures.isEmpty { throw ExitCode(1) }
             }
@@ -179,26 +183,60 @@ struct FetchCommand: AsyncParsableCommand {
         return requests
     }
 
-    private func runBatch(_ requests: [DownloadRequest], folder: String, engine: Engine, force: Bool, clients: FetchClients) async throws -> FetchBatch {
+    private func createFolder(_ folder: String) throws {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
             throw ValidationError("cannot create the output folder \(folder): \(error.localizedDescription)")
         }
-        // Worker processes cannot share one limiter: the per-host limit caps the width, which
-        // the workers share out.
-        let width = engine == .processes ? min(jobs, perHost ?? jobs) : jobs
-        let workers = engine == .processes ? min(width, max(1, ProcessInfo.processInfo.activeProcessorCount)) : nil
-        let settings = FetchSettings(
+    }
+
+    private func settings(force: Bool, width: Int, workers: Int?, syncFolderAfterBatch: Bool) -> FetchSettings {
+        FetchSettings(
             retry: RetryPolicy(retries: retries, baseDelay: retryDelay).cappingWaits(at: maxRetryWait),
             connectTimeout: connectTimeout, readTimeout: timeout,
             maximumRedirects: maxRedirects, force: force,
             perHost: workers.map { workers in perHost.map { ($0 + workers - 1) / workers } } ?? perHost,
             connectionsPerHost: max(width, perHost ?? 0),
-            // One flush of the folder after the batch instead of one per file; it comes before
-            // the results are reported, so a file reported done is durably there.
-            syncFolderAfterBatch: true,
+            syncFolderAfterBatch: syncFolderAfterBatch,
             maximumSize: ByteSize.parse(maxSize) ?? FetchSettings.defaultMaximumSize)
+    }
+
+    /// The downloads as a run of the cluster, into a folder every worker sees. Each worker
+    /// flushes the folder after each file, since the submitter's flush would be of another
+    /// machine's view of it. The items ask each worker to look for earlier files: what this
+    /// machine lists says nothing of theirs, and the same command must name the same run.
+    private func runOnCluster(_ requests: [DownloadRequest], folder: String) async throws -> FetchBatch? {
+        try createFolder(folder)
+        let absolute = URL(fileURLWithPath: folder).standardizedFileURL.path
+        let settings = settings(force: force, width: jobs, workers: nil, syncFolderAfterBatch: false)
+        let items = FetchItem.batch(requests, folder: absolute, template: nameTemplate, settings: settings).map { item in
+            var item = item
+            item.mayFindEarlierFiles = true
+            return item
+        }
+        let start = monotonicSeconds()
+        // Only the job's type travels: these clients stay unused here and close at once.
+        let clients = FetchClients()
+        let submitted = await ClusterConnection.capture {
+            try await ClusterSubmission(engine, output: output, unit: "files").run(FetchJob(clients: clients), items)
+        }
+        await clients.shutdown()
+        let (run, outcomes) = try submitted.get()
+        guard let outcomes else { return nil }
+        return FetchBatch(engine: "cluster", width: nil, run: run, seconds: monotonicSeconds() - start,
+                          results: FetchBatch.results(items, outcomes))
+    }
+
+    private func runBatch(_ requests: [DownloadRequest], folder: String, engine: Engine, force: Bool, clients: FetchClients) async throws -> FetchBatch {
+        try createFolder(folder)
+        // Worker processes cannot share one limiter: the per-host limit caps the width, which
+        // the workers share out.
+        let width = engine == .processes ? min(jobs, perHost ?? jobs) : jobs
+        let workers = engine == .processes ? min(width, max(1, ProcessInfo.processInfo.activeProcessorCount)) : nil
+        // One flush of the folder after the batch instead of one per file; it comes before the
+        // results are reported, so a file reported done is durably there.
+        let settings = settings(force: force, width: width, workers: workers, syncFolderAfterBatch: true)
         let items = FetchItem.batch(requests, folder: folder, template: nameTemplate, settings: settings)
         let showProgress = !json && !quiet
         let progress = Terminal.progressReporter(total: items.count, unit: "files")
@@ -231,15 +269,7 @@ struct FetchCommand: AsyncParsableCommand {
         if showProgress { Terminal.endProgress() }
         for problem in await clients.syncFolders(items) { Terminal.err("warning: \(problem)") }
         let seconds = monotonicSeconds() - start
-        let results = zip(items, outcomes).map { item, outcome -> FetchResult in
-            switch outcome {
-            case .success(let result): return result
-            case .failure(let failure):
-                return FetchResult(url: item.request.url, path: item.folder + "/" + item.name.fileName(contentTypeExtension: nil),
-                                   bytes: 0, status: nil, attempts: 0, seconds: 0, disposition: .failed, error: failure.message)
-            }
-        }
-        return FetchBatch(engine: engine, width: width, workers: workers, seconds: seconds, results: results)
+        return FetchBatch(engine: engine.rawValue, width: width, workers: workers, seconds: seconds, results: FetchBatch.results(items, outcomes))
     }
 
     /// The processes engine: `workers` worker processes, each downloading its chunks `width /
@@ -302,13 +332,7 @@ struct FetchCommand: AsyncParsableCommand {
                 for result in batch.results { Terminal.out(FetchBatch.jsonLine(result, engine: batch.engine)) }
             }
         }
-        let table = ["engine      width   seconds   files/s      MB/s    ok  failed"] + batches.map { batch in
-            let best = batches.min { $0.seconds < $1.seconds }?.engine == batch.engine
-            return batch.engine.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
-                + String(format: " %6d %9.3f %9.1f %9.2f %5d %7d", batch.width, batch.seconds, batch.filesPerSecond,
-                         batch.megabytesPerSecond, batch.succeeded, batch.failures.count)
-                + (best ? "  ← fastest" : "")
-        } + [identical ? "All three engines wrote identical files." : "The engines' files DIFFER."]
+        let table = FetchBatch.comparisonTable(batches) + [identical ? "All three engines wrote identical files." : "The engines' files DIFFER."]
         for line in table { json ? Terminal.err(line) : Terminal.out(line) }
         for batch in batches {
             for result in batch.failures {
@@ -316,83 +340,5 @@ struct FetchCommand: AsyncParsableCommand {
             }
         }
         if !identical || batches.contains(where: { !$0.failures.isEmpty }) { throw ExitCode(1) }
-    }
-}
-
-/// What one batch of downloads did.
-struct FetchBatch {
-    var engine: Engine
-    var width: Int
-    /// Worker processes (processes engine).
-    var workers: Int?
-    var seconds: Double
-    var results: [FetchResult]
-
-    var succeeded: Int { results.filter(\.succeeded).count }
-    var failures: [FetchResult] { results.filter { !$0.succeeded } }
-    var bytes: Int { results.filter { $0.succeeded && $0.disposition != .skipped }.map(\.bytes).reduce(0, +) }
-    var filesPerSecond: Double { seconds > 0 ? Double(succeeded) / seconds : 0 }
-    var megabytesPerSecond: Double { seconds > 0 ? Double(bytes) / 1e6 / seconds : 0 }
-
-    var line: String {
-        let count = { (disposition: FetchResult.Disposition) in self.results.filter { $0.disposition == disposition }.count }
-        var text = "\(succeeded) of \(results.count) files in \(String(format: "%.2f", seconds)) s: "
-            + "\(String(format: "%.1f", Double(bytes) / 1e6)) MB downloaded, \(String(format: "%.1f", megabytesPerSecond)) MB/s "
-            + "(\(engine), width \(width)\(workers.map { ", \($0) worker process\($0 == 1 ? "" : "es")" } ?? ""))"
-        if count(.resumed) > 0 { text += "; \(count(.resumed)) resumed" }
-        if count(.skipped) > 0 { text += "; \(count(.skipped)) already complete" }
-        if !failures.isEmpty { text += "; \(failures.count) failed" }
-        return text
-    }
-
-    static func jsonLine(_ result: FetchResult, engine: Engine? = nil) -> String {
-        struct Line: Encodable {
-            var url: String
-            var path: String
-            var bytes: Int
-            var status: Int?
-            var attempts: Int
-            var seconds: Double
-            var result: String
-            var error: String?
-            var waits: [RetryWait]
-            var engine: String?
-
-            enum CodingKeys: String, CodingKey { case url, path, bytes, status, attempts, seconds, result, error, waits, engine }
-
-            func encode(to encoder: any Encoder) throws {
-                // Keys always present (null when empty), so that every line has the same shape.
-                var container = encoder.container(keyedBy: CodingKeys.self)
-                try container.encode(url, forKey: .url)
-                try container.encode(path, forKey: .path)
-                try container.encode(bytes, forKey: .bytes)
-                try container.encode(status, forKey: .status)
-                try container.encode(attempts, forKey: .attempts)
-                try container.encode((seconds * 1000).rounded() / 1000, forKey: .seconds)
-                try container.encode(result, forKey: .result)
-                try container.encode(error, forKey: .error)
-                try container.encode(waits, forKey: .waits)
-                if let engine { try container.encode(engine, forKey: .engine) }
-            }
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let line = Line(url: result.url, path: result.path, bytes: result.bytes, status: result.status, attempts: result.attempts,
-                        seconds: result.seconds, result: result.disposition.rawValue, error: result.error, waits: result.waits,
-                        engine: engine?.rawValue)
-        return (try? String(decoding: encoder.encode(line), as: UTF8.self)) ?? "{}"
-    }
-
-    /// True when every URL that all batches downloaded has the same bytes in each.
-    static func identicalFiles(_ batches: [FetchBatch]) -> Bool {
-        guard let first = batches.first else { return true }
-        for (index, reference) in first.results.enumerated() where reference.succeeded {
-            let digest = try? FileChecksum.sha256(ofFile: reference.path)
-            for other in batches.dropFirst() {
-                let result = other.results[index]
-                guard result.succeeded, digest != nil, (try? FileChecksum.sha256(ofFile: result.path)) == digest else { return false }
-            }
-        }
-        return true
     }
 }

@@ -27,8 +27,8 @@ struct ImagesCommand: AsyncParsableCommand {
     @Argument(help: "Image files, folders (their PNG/JPEG files) or glob patterns; with --generate, the folder to create.")
     var inputs: [String] = []
 
-    @Option(name: [.short, .customLong("output")], help: "The folder for the results (created if missing).")
-    var output: String?
+    @Option(name: [.short, .customLong("output")], help: "The folder for the results (created if missing; on the cluster, one every worker sees).")
+    var outputFolder: String?
 
     @Option(help: "Comma-separated filters, applied in order.")
     var filters: String?
@@ -53,14 +53,10 @@ struct ImagesCommand: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "Look into sub-folders too.")
     var recursive = false
 
-    @Flag(help: "Run the batch on all three engines (into separate folders) and compare.")
+    @Flag(help: "Run the batch on all three local engines (into separate folders) and compare.")
     var compare = false
 
-    @Flag(help: "Print a JSON summary on stdout.")
-    var json = false
-
-    @Flag(name: [.short, .long], help: "Print only failures and the summary.")
-    var quiet = false
+    @OptionGroup var output: OutputOptions
 
     @Option(help: "Write N photo-like sample images into the folder given as argument, then exit.")
     var generate: Int?
@@ -79,7 +75,7 @@ struct ImagesCommand: AsyncParsableCommand {
             return
         }
         guard !inputs.isEmpty else { throw ValidationError("name at least one image, folder or pattern.") }
-        guard output != nil else { throw ValidationError("-o/--output DIR is required.") }
+        guard outputFolder != nil else { throw ValidationError("-o/--output DIR is required.") }
         guard let filters else { throw ValidationError("--filters is required, e.g. --filters blur,contrast,grayscale") }
         do {
             _ = try ImageFilter.parseList(filters)
@@ -89,6 +85,7 @@ struct ImagesCommand: AsyncParsableCommand {
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be between 1 and 100.") }
         guard (0...9).contains(pngCompression) else { throw ValidationError("--png-compression must be between 0 and 9.") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1.") }
+        if compare && engine.engine == .cluster { throw ValidationError("--compare runs the three local engines; leave out --engine cluster.") }
         guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive.") }
     }
 
@@ -109,13 +106,19 @@ struct ImagesCommand: AsyncParsableCommand {
             Terminal.err("No PNG or JPEG images found in \(inputs.joined(separator: " ")).")
             throw ExitCode(1)
         }
-        let folder = output ?? "."
+        let folder = outputFolder ?? "."
         if compare {
             try await runComparison(paths: paths, filters: filterList, folder: folder)
             return
         }
-        let summary = try await runBatch(paths: paths, filters: filterList, folder: folder, engine: engine.engine, showProgress: !json)
-        if json {
+        let summary: ImageBatchSummary
+        if let local = engine.engine.local {
+            summary = try await runBatch(paths: paths, filters: filterList, folder: folder, engine: local, showProgress: output.showsProgress)
+        } else {
+            guard let clustered = try await runOnCluster(paths: paths, filters: filterList, folder: folder) else { return }
+            summary = clustered
+        }
+        if output.json {
             Terminal.out(try summary.json())
         } else {
             for failure in summary.failures { Terminal.err("failed: \(failure)") }
@@ -124,54 +127,74 @@ struct ImagesCommand: AsyncParsableCommand {
         if !summary.failures.isEmpty { throw ExitCode(1) }
     }
 
-    private func runBatch(paths: [String], filters: [ImageFilter], folder: String, engine: Engine, showProgress: Bool) async throws -> BatchSummary {
+    private func tasks(paths: [String], filters: [ImageFilter], folder: String, bandThreads: Int) -> [ImageTask] {
+        paths.map {
+            ImageTask(source: $0, destinationFolder: folder, filters: filters, format: format, quality: quality,
+                      pngCompression: pngCompression, maxPixels: maxPixels, bandThreads: bandThreads)
+        }
+    }
+
+    private func createFolder(_ folder: String) throws {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
             throw ValidationError("cannot create the output folder \(folder): \(error.localizedDescription)")
         }
+    }
+
+    private func runBatch(paths: [String], filters: [ImageFilter], folder: String, engine: Engine, showProgress: Bool) async throws -> ImageBatchSummary {
+        try createFolder(folder)
+        let width = self.engine.width()
         // Fewer images than lanes (one huge photo, say): split each image's rows instead.
-        let bandThreads = max(1, self.engine.jobs / paths.count)
-        let tasks = paths.map {
-            ImageTask(source: $0, destinationFolder: folder, filters: filters, format: format, quality: quality,
-                      pngCompression: pngCompression, maxPixels: maxPixels, bandThreads: bandThreads)
-        }
+        let tasks = tasks(paths: paths, filters: filters, folder: folder, bandThreads: max(1, width / paths.count))
         let progress = Terminal.progressReporter(total: tasks.count, unit: "images")
-        let runner = Runner(engine: engine, width: self.engine.jobs, options: .init(chunkSize: batchSize, setup: ImageWorkerSetup()))
+        let runner = Runner(engine: engine, width: width, options: .init(chunkSize: batchSize, setup: ImageWorkerSetup()))
         let start = monotonicSeconds()
         let outcomes = await runner.map(ImageJob(), tasks) { event in
-            if showProgress && !quiet { progress.record(event) }
+            if showProgress { progress.record(event) }
         }
-        if showProgress && !quiet { Terminal.endProgress() }
-        return BatchSummary(engine: engine, width: self.engine.jobs, seconds: monotonicSeconds() - start, paths: paths, outcomes: outcomes)
+        if showProgress { Terminal.endProgress() }
+        return ImageBatchSummary(engine: engine.rawValue, width: width, seconds: monotonicSeconds() - start, paths: paths, outcomes: outcomes)
+    }
+
+    /// The batch as a run of the cluster: paths made absolute, since workers on other machines
+    /// (or in other folders) must find the same files on the shared filesystem.
+    private func runOnCluster(paths: [String], filters: [ImageFilter], folder: String) async throws -> ImageBatchSummary? {
+        try createFolder(folder)
+        let here = FileManager.default.currentDirectoryPath
+        func absolute(_ path: String) -> String {
+            path.hasPrefix("/") ? path : URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: here, isDirectory: true)).standardizedFileURL.path
+        }
+        let sources = paths.map(absolute)
+        let tasks = tasks(paths: sources, filters: filters, folder: absolute(folder), bandThreads: 1)
+        let start = monotonicSeconds()
+        let (run, outcomes) = try await ClusterSubmission(engine, output: output, unit: "images").run(ImageJob(), tasks)
+        guard let outcomes else { return nil }
+        return ImageBatchSummary(engine: "cluster", width: nil, run: run, seconds: monotonicSeconds() - start, paths: sources, outcomes: outcomes)
     }
 
     private func runComparison(paths: [String], filters: [ImageFilter], folder: String) async throws {
-        var summaries: [BatchSummary] = []
+        var summaries: [ImageBatchSummary] = []
         for engine in Engine.allCases {
             let subfolder = URL(fileURLWithPath: folder).appendingPathComponent(engine.rawValue).path
-            if !json && !quiet { Terminal.err("\(engine)…") }
-            summaries.append(try await runBatch(paths: paths, filters: filters, folder: subfolder, engine: engine, showProgress: !json))
+            if output.showsProgress { Terminal.err("\(engine)…") }
+            summaries.append(try await runBatch(paths: paths, filters: filters, folder: subfolder, engine: engine, showProgress: output.showsProgress))
         }
         let identical = outputsIdentical(summaries)
-        if json {
+        if output.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            struct Comparison: Encodable { var engines: [BatchSummary.Report]; var identicalOutputs: Bool }
+            struct Comparison: Encodable { var engines: [ImageBatchSummary.Report]; var identicalOutputs: Bool }
             Terminal.out(String(decoding: try encoder.encode(Comparison(engines: summaries.map(\.report), identicalOutputs: identical)), as: UTF8.self))
         } else {
-            Terminal.out("engine      width   seconds    img/s     MP/s   ok  failed")
-            let best = summaries.min { $0.seconds < $1.seconds }?.engine
-            for s in summaries {
-                Terminal.out("\(s.engine.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(format: "%6d %9.3f %8.1f %8.1f %4d %7d", s.width, s.seconds, s.imagesPerSecond, s.megapixelsPerSecond, s.succeeded, s.failures.count))\(s.engine == best ? "  ← fastest" : "")")
-            }
+            for line in ImageBatchSummary.comparisonTable(summaries) { Terminal.out(line) }
             Terminal.out(identical ? "All three engines wrote identical files." : "The engines' outputs DIFFER.")
         }
         if !identical || summaries.contains(where: { !$0.failures.isEmpty }) { throw ExitCode(1) }
     }
 
     /// True when every engine wrote the same bytes for every image.
-    private func outputsIdentical(_ summaries: [BatchSummary]) -> Bool {
+    private func outputsIdentical(_ summaries: [ImageBatchSummary]) -> Bool {
         guard let first = summaries.first else { return true }
         for (index, outcome) in first.outcomes.enumerated() {
             guard case .success(let report) = outcome else { continue }
@@ -195,81 +218,9 @@ struct ImagesCommand: AsyncParsableCommand {
             let bytes = try ImageCodec.encode(image, as: chosen, quality: quality, compression: pngCompression)
             let path = URL(fileURLWithPath: folder).appendingPathComponent(String(format: "sample_%03d.%@", number + 1, chosen.fileExtension)).path
             try AtomicFile.write(bytes, to: path)
-            if !quiet { progress.record(.succeeded(index: number, duration: .zero)) }
+            if !output.quiet { progress.record(.succeeded(index: number, duration: .zero)) }
         }
-        if !quiet { Terminal.endProgress() }
+        if !output.quiet { Terminal.endProgress() }
         Terminal.out("Wrote \(count) \(width)×\(height) \(chosen.rawValue.uppercased()) sample images to \(folder) (seed \(seed)).")
-    }
-}
-
-/// What one batch did, for the summary line, the failures list and the JSON report.
-struct BatchSummary {
-    var engine: Engine
-    var width: Int
-    var seconds: Double
-    var paths: [String]
-    var outcomes: [Outcome<ImageReport>]
-
-    var succeeded: Int { outcomes.filter { $0.output != nil }.count }
-    var failures: [String] { outcomes.compactMap { $0.failure?.message } }
-    var megapixels: Double { outcomes.compactMap { $0.output?.megapixels }.reduce(0, +) }
-    var imagesPerSecond: Double { seconds > 0 ? Double(succeeded) / seconds : 0 }
-    var megapixelsPerSecond: Double { seconds > 0 ? megapixels / seconds : 0 }
-
-    var line: String {
-        "\(succeeded) of \(outcomes.count) images in \(String(format: "%.2f", seconds)) s: "
-            + "\(String(format: "%.1f", imagesPerSecond)) images/s, \(String(format: "%.1f", megapixelsPerSecond)) MP/s "
-            + "(\(engine), width \(width))" + (failures.isEmpty ? "" : "; \(failures.count) failed")
-    }
-
-    struct Report: Encodable {
-        struct Item: Encodable {
-            var source: String
-            var ok: Bool
-            var destination: String?
-            var width: Int?
-            var height: Int?
-            var error: String?
-        }
-        var engine: String
-        var width: Int
-        var seconds: Double
-        var succeeded: Int
-        var failed: Int
-        var imagesPerSecond: Double
-        var megapixelsPerSecond: Double
-        /// Summed over images: where the time went.
-        var stageSeconds: [String: Double]
-        /// The largest resident set of any worker process (processes engine), and of this process.
-        var peakWorkerRSSKilobytes: Int
-        var peakProcessRSSKilobytes: Int
-        var images: [Item]
-    }
-
-    var report: Report {
-        let reports = outcomes.compactMap(\.output)
-        return Report(engine: engine.rawValue, width: width, seconds: seconds, succeeded: succeeded, failed: failures.count,
-               imagesPerSecond: imagesPerSecond, megapixelsPerSecond: megapixelsPerSecond,
-               stageSeconds: ["decode": reports.map(\.decodeSeconds).reduce(0, +), "filter": reports.map(\.filterSeconds).reduce(0, +),
-                              "encode": reports.map(\.encodeSeconds).reduce(0, +), "write": reports.map(\.writeSeconds).reduce(0, +)],
-               peakWorkerRSSKilobytes: peakRSS(RUSAGE_CHILDREN), peakProcessRSSKilobytes: peakRSS(RUSAGE_SELF),
-               images: zip(paths, outcomes).map { path, outcome in
-                   switch outcome {
-                   case .success(let r): .init(source: path, ok: true, destination: r.destination, width: r.width, height: r.height)
-                   case .failure(let f): .init(source: path, ok: false, error: f.message)
-                   }
-               })
-    }
-
-    private func peakRSS(_ who: __rusage_who) -> Int {
-        var usage = rusage()
-        getrusage(__rusage_who_t(who.rawValue), &usage)
-        return usage.ru_maxrss
-    }
-
-    func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(report), as: UTF8.self)
     }
 }

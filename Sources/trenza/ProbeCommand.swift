@@ -27,10 +27,12 @@ struct ProbeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        guard let local = engine.engine.local else { throw ValidationError("probe runs on a local engine: threads, processes or async.") }
+        let width = engine.width()
         let inputs = (0..<count).map { ProbeJob.Action.sleep(milliseconds: sleepMs, value: $0) }
-        Terminal.out("probe: \(count) items on \(engine.engine) with width \(engine.jobs), parent \(getpid())")
+        Terminal.out("probe: \(count) items on \(local) with width \(width), parent \(getpid())")
         let progress = Terminal.progressReporter(total: count)
-        let outcomes = await Runner(engine: engine.engine, width: engine.jobs).map(ProbeJob(), inputs) { event in
+        let outcomes = await Runner(engine: local, width: width).map(ProbeJob(), inputs) { event in
             if case .started(let index) = event { Terminal.out("started \(index)") }
             progress.record(event)
         }

@@ -36,7 +36,10 @@ public final class TestPostgres: Sendable {
 
     /// Creates and starts a server. `durable` keeps PostgreSQL's defaults (every commit waits
     /// for its fsync); otherwise commits skip the disk, which tests of logic do not need.
-    public init(tcp: Bool = false, durable: Bool = false) throws {
+    ///
+    /// `addresses` are more addresses to listen on (an end of a veth pair), and
+    /// `trustedNetworks` the networks whose clients may connect without a password.
+    public init(tcp: Bool = false, durable: Bool = false, addresses: [String] = [], trustedNetworks: [String] = []) throws {
         guard let binaries = Self.binaryFolder else { throw TestPostgresError(Self.unavailableReason!) }
         self.binaries = binaries
         self.tcp = tcp
@@ -44,7 +47,7 @@ public final class TestPostgres: Sendable {
         guard let made = mkdtemp(&template) else { throw TestPostgresError("cannot make a temporary folder") }
         folder = String(cString: made)
         port = try Self.freePort()
-        var settings = ["-k", "\(folder)/sock", "-p", "\(port)", "-c", "listen_addresses=\(tcp ? "127.0.0.1" : "")",
+        var settings = ["-k", "\(folder)/sock", "-p", "\(port)", "-c", "listen_addresses=\(((tcp ? ["127.0.0.1"] : []) + addresses).joined(separator: ","))",
                         "-c", "max_connections=200", "-c", "shared_buffers=32MB"]
         if !durable { settings += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] }
         self.settings = settings
@@ -52,6 +55,13 @@ public final class TestPostgres: Sendable {
             try FileManager.default.createDirectory(atPath: "\(folder)/sock", withIntermediateDirectories: false)
             if geteuid() == 0 { try run("/bin/chown", ["-R", "postgres:postgres", folder]) }
             try runAsServerUser("initdb", ["-D", "\(folder)/data", "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"])
+            if !trustedNetworks.isEmpty {
+                let rules = trustedNetworks.map { "host all all \($0) trust\n" }.joined()
+                let hba = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(folder)/data/pg_hba.conf"))
+                try hba.seekToEnd()
+                try hba.write(contentsOf: Data(rules.utf8))
+                try hba.close()
+            }
             try start()
         } catch {
             stop()

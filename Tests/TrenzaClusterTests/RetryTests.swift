@@ -9,22 +9,26 @@ struct RetryTests {
         try await withQueue { queue, _ in
             let run = try await submit(queue, chunks: 1, maxAttempts: 3)
             let worker = try await queue.registerWorker(host: "h", pid: 1, jobs: [testJob])
-            let backoff = RetryBackoff(base: .milliseconds(300), cap: .seconds(5), jitter: 0)
+            let backoff = RetryBackoff(base: .seconds(1), cap: .seconds(5), jitter: 0)
             for attempt in 1...3 {
                 var chunk: ClaimedChunk?
-                let deadline = Date().addingTimeInterval(5)
+                let deadline = Date().addingTimeInterval(10)
                 while chunk == nil, Date() < deadline {
                     chunk = try await queue.claim(worker: worker, jobs: [testJob], limit: 1, lease: .seconds(30)).first
                     if chunk == nil { try await Task.sleep(for: .milliseconds(20)) }
                 }
                 let claimed = try #require(chunk)
                 #expect(claimed.attempt == attempt)
+                let before = Date()
                 let outcome = try await queue.fail(claimed.lease, error: "disk full on attempt \(attempt)", backoff: backoff)
+                let returned = Date()
                 if attempt < 3 {
                     guard case .retrying(let after) = outcome else { Issue.record("expected a retry, got \(outcome)"); return }
-                    // base × 2^(attempt−1), no jitter: 300 ms, then 600 ms.
-                    let wait = after.timeIntervalSinceNow
-                    #expect(wait > Double(150 << (attempt - 1)) / 1000 && wait < Double(300 << (attempt - 1)) / 1000 + 0.1)
+                    // base × 2^(attempt−1), no jitter: 1 s, then 2 s, from the server's now(), which
+                    // lies between the call and its return, whatever the load.
+                    let delay = Double(1 << (attempt - 1))
+                    #expect(after.timeIntervalSince(before) >= delay - 0.05 && after.timeIntervalSince(returned) <= delay + 0.05,
+                            "retry at \(after), call from \(before) to \(returned)")
                     #expect(try await queue.claim(worker: worker, jobs: [testJob], limit: 1, lease: .seconds(30)).isEmpty)
                     #expect(try await queue.failures(run: run).first?.state == .available)
                 } else {

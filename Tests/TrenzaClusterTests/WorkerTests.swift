@@ -64,8 +64,10 @@ struct WorkerTests {
             }
             let expected = await Runner(engine: .threads, width: 2).map(Offset(add: 1_000), inputs)
             #expect(mapped.outcomes.count == inputs.count)
+            // A failure on the cluster also names the machine that ran the input.
+            let host = " (on \(ProcessInfo.processInfo.hostName))"
             #expect(zip(mapped.outcomes, expected).allSatisfy { a, b in
-                a.output == b.output && a.failure?.message == b.failure?.message && a.failure?.index == b.failure?.index
+                a.output == b.output && a.failure?.message == b.failure.map { $0.message + host } && a.failure?.index == b.failure?.index
             })
             #expect(mapped.outcomes.filter { $0.failure != nil }.count == 104, "0, 97, …, 9,991")
             #expect(completed == 100, "each chunk accepted exactly once")

@@ -17,10 +17,17 @@ struct Settings {
     var url: String?
     /// End to end instead: `ClusterQueue.map` of this many tiny inputs through `claimers` workers.
     var mapInputs: Int?
+    /// With `--map`: the workers are `trenza worker --serve probe` processes started by the
+    /// caller, not tasks of this process.
+    var external = false
 
     init(_ arguments: [String]) throws {
         var rest = arguments[...]
         while let flag = rest.popFirst() {
+            if flag == "--external" {
+                external = true
+                continue
+            }
             guard let value = rest.popFirst() else { throw BenchUsage("\(flag) needs a value") }
             switch flag {
             case "--chunks": chunks = try Self.number(flag, value)
@@ -30,7 +37,7 @@ struct Settings {
             case "--bytes": payloadBytesPerItem = try Self.number(flag, value)
             case "--queue": url = value
             case "--map": mapInputs = try Self.number(flag, value)
-            default: throw BenchUsage("unknown flag \(flag) (--chunks --items --claimers --batch --bytes --queue --map)")
+            default: throw BenchUsage("unknown flag \(flag) (--chunks --items --claimers --batch --bytes --queue --map --external)")
             }
         }
     }
@@ -98,27 +105,33 @@ func measureMap(_ count: Int, _ settings: Settings, url: QueueURL) async throws 
     try await ClusterQueue.withQueue(url, maxConnections: settings.claimers * 2 + 2) { queue in
         let inputs = Array(0..<count)
         let start = ContinuousClock.now
-        let (run, outcomes) = try await withThrowingTaskGroup(of: Void.self) { group in
-            var pools: [Pool] = []
-            for _ in 0..<settings.claimers {
-                let pool = try Pool(engine: .threads, width: 1)
-                pools.append(pool)
-                let worker = ClusterWorker(queue: queue, jobs: [ClusterJob(Square.self)], pool: pool,
-                                           options: .init(chunksPerClaim: settings.batch, idlePoll: .milliseconds(5)))
-                group.addTask { try await worker.run() }
+        let run: Int64
+        let outcomes: [Outcome<Int>]
+        if settings.external {
+            (run, outcomes) = try await queue.map(SquareJob(), inputs, chunkSize: settings.items)
+        } else {
+            (run, outcomes) = try await withThrowingTaskGroup(of: Void.self) { group in
+                var pools: [Pool] = []
+                for _ in 0..<settings.claimers {
+                    let pool = try Pool(engine: .threads, width: 1)
+                    pools.append(pool)
+                    let worker = ClusterWorker(queue: queue, jobs: [ClusterJob(Square.self)], pool: pool,
+                                               options: .init(chunksPerClaim: settings.batch, idlePoll: .milliseconds(5)))
+                    group.addTask { try await worker.run() }
+                }
+                let mapped = try await queue.map(Square(), inputs, chunkSize: settings.items)
+                group.cancelAll()
+                try await group.waitForAll()
+                for pool in pools { await pool.shutdown() }
+                return mapped
             }
-            let mapped = try await queue.map(Square(), inputs, chunkSize: settings.items, poll: .milliseconds(20))
-            group.cancelAll()
-            try await group.waitForAll()
-            for pool in pools { await pool.shutdown() }
-            return mapped
         }
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let right = zip(outcomes, inputs).allSatisfy { $0.output == $1 &* $1 }
         print("""
             queue: \(url)
-            map: \(count) tiny inputs in chunks of \(settings.items), \(settings.claimers) workers, \(settings.batch) chunks per claim: \
+            map: \(count) tiny inputs in chunks of \(settings.items), \(settings.external ? "external" : "\(settings.claimers) in-process") workers, \(settings.batch) chunks per claim: \
             \(String(format: "%.2f", seconds)) s, \(Int(Double(count) / seconds)) inputs/s end to end (durable commits), run \(run), all right: \(right)
             """)
     }
