@@ -122,7 +122,7 @@ let package = Package(
         .target(
             name: "TrenzaBench",
             dependencies: [
-                "Trenza", "TrenzaLessons", "TrenzaImaging", "TrenzaFetch", "TrenzaServer",
+                "Trenza", "TrenzaLessons", "TrenzaImaging", "TrenzaFetch", "TrenzaServer", "TrenzaCluster",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -9,6 +9,7 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
         case workKind = "Is the work CPU-bound or I/O-bound?"
         case concurrency = "How many concurrent tasks?"
         case sharedState = "Do the tasks share state?"
+        case cluster = "Does a cluster of machines pay?"
     }
 
     public var question: Question
@@ -34,7 +35,7 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
     /// The advice the report's figures support; a question with no relevant figures says which
     /// workload would answer it.
     public static func derive(from report: BenchReport) -> [BenchAdvice] {
-        [workKind(report), concurrency(report), sharedState(report)]
+        [workKind(report), concurrency(report), sharedState(report), cluster(report)]
     }
 
     // MARK: - CPU- or I/O-bound
@@ -48,7 +49,7 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
             guard let winner = best.max(by: { $0.throughput < $1.throughput }) else { continue }
             // Engines within noise of the winner lead together: one run's order among them means nothing.
             let leaders = best.filter { $0.throughput * tieRatio >= winner.throughput }.sorted { $0.throughput > $1.throughput }
-            cpuLeaders.append(leaders.map(\.engine))
+            cpuLeaders.append(leaders.map(\.engine.rawValue))
             var sentence = "\(section.title): \(winner.engine) was fastest"
             if let speedUp = section.speedUp(winner) {
                 sentence += ", \(BenchFormat.ratio(speedUp)) the sequential speed at width \(winner.width) on \(report.machine.cores) cores"
@@ -58,10 +59,10 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
             let close = leaders.filter { $0.engine != winner.engine }
             sentence += close.isEmpty ? "." : "; \(names(close)) within \(BenchFormat.percent(tieRatio - 1))."
             findings.append(sentence)
-            if let processes = best.first(where: { $0.engine == "processes" }), !leaders.contains(processes) {
+            if let processes = best.first(where: { $0.engine == .processes }), !leaders.contains(processes) {
                 findings.append("The tutorial sends CPU-bound work to processes because Python's GIL serialises threads; here processes ran at \(BenchFormat.percent(processes.throughput / winner.throughput)) of the speed of \(winner.engine).")
             }
-            if let threads = best.first(where: { $0.engine == "threads" }), let processes = best.first(where: { $0.engine == "processes" }) {
+            if let threads = best.first(where: { $0.engine == .threads }), let processes = best.first(where: { $0.engine == .processes }) {
                 findings += compare(threads, processes, in: section, roundTrip: roundTrip(report, width: processes.width))
             }
             if let top = best.compactMap(section.speedUp).max(), top < 1.2 {
@@ -76,7 +77,7 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
         }
         for section in report.sections where section.nature == .ioBound {
             guard let (level, rows) = largestSharedLevel(section), let winner = rows.min(by: { $0.seconds < $1.seconds }) else { continue }
-            ioLeaders.append(rows.filter { $0.seconds <= winner.seconds * tieRatio }.sorted { $0.seconds < $1.seconds }.map(\.engine))
+            ioLeaders.append(rows.filter { $0.seconds <= winner.seconds * tieRatio }.sorted { $0.seconds < $1.seconds }.map(\.engine.rawValue))
             let others = rows.filter { $0 != winner }.map { "\($0.engine) \(BenchFormat.seconds($0.seconds))" }
             let scale = section.sweep == .width ? "at width \(BenchFormat.grouped(level))" : "at \(BenchFormat.grouped(level)) \(section.unit)"
             var sentence = "\(section.title): \(scale) \(winner.engine) finished first, in \(BenchFormat.seconds(winner.seconds))"
@@ -158,7 +159,7 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
     /// `width` when measured there, else at its best width: the cost of one round trip.
     static func roundTrip(_ report: BenchReport, width: Int) -> Double? {
         guard let dispatch = report.sections.first(where: { $0.nature == .dispatch }) else { return nil }
-        let rows = dispatch.rows.filter { $0.engine == "processes" && $0.variant == nil && $0.failures == 0 && $0.items > 0 && $0.seconds > 0 }
+        let rows = dispatch.rows.filter { $0.engine == .processes && $0.variant == nil && $0.failures == 0 && $0.items > 0 && $0.seconds > 0 }
         let row = rows.first { $0.width == width } ?? rows.max { $0.throughput < $1.throughput }
         return row.map(\.secondsPerItem)
     }
@@ -231,7 +232,7 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
                 findings.append(sentence)
                 break
             }
-            let capped = section.rows.filter { $0.width < $0.items && $0.engine == "processes" }
+            let capped = section.rows.filter { $0.width < $0.items && $0.engine == .processes }
             if let cap = capped.map(\.width).max() {
                 findings.append("Processes were capped at \(cap) workers (one process per waiter would exhaust memory): beyond that their \(section.unit) wait in turn.")
             }
@@ -247,9 +248,9 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
         var recommendation = "Run trenza bench --only overhead to measure what crossing a process boundary costs."
         if let dispatch = report.sections.first(where: { $0.nature == .dispatch }) {
             let best = plainBest(dispatch)
-            let threads = best.first { $0.engine == "threads" }
-            let processes = best.first { $0.engine == "processes" }
-            let chunked = dispatch.rows.filter { $0.engine == "processes" && $0.variant != nil && $0.failures == 0 }
+            let threads = best.first { $0.engine == .threads }
+            let processes = best.first { $0.engine == .processes }
+            let chunked = dispatch.rows.filter { $0.engine == .processes && $0.variant != nil && $0.failures == 0 }
                 .max { $0.throughput < $1.throughput }
             if let threads, let processes {
                 let threadCost = 1 / threads.throughput, processCost = 1 / processes.throughput
@@ -264,36 +265,72 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
                     findings.append("Sent in \(chunked.variant ?? "chunks"), processes reached \(BenchFormat.rate(chunked.throughput)) instead of \(BenchFormat.rate(processes.throughput)): batching amortises the copying.")
                 }
             }
-            if let async = best.first(where: { $0.engine == "async" }), let threads {
+            if let async = best.first(where: { $0.engine == .async }), let threads {
                 findings.append("Async tasks share memory like threads; their hand-off cost \(BenchFormat.seconds(1 / async.throughput)) per item against \(BenchFormat.seconds(1 / threads.throughput)) for threads.")
             }
         }
         if let defaults = report.sections.first(where: { $0.nature == .throughput }),
-           let processes = plainBest(defaults).first(where: { $0.engine == "processes" }) {
+           let processes = plainBest(defaults).first(where: { $0.engine == .processes }) {
             // What a user gets without tuning decides the advice, not the one-item-per-message
             // figure: the engine chunks tiny items by itself.
             if processes.throughput > 0, let single = report.sections.first(where: { $0.nature == .dispatch })
-                .flatMap({ plainBest($0).first { $0.engine == "processes" } }), single.throughput > 0 {
+                .flatMap({ plainBest($0).first { $0.engine == .processes } }), single.throughput > 0 {
                 recommendation = "Shared mutable state → threads (behind a lock or an actor); independent items → processes at any size with the default automatic chunks (\(BenchFormat.seconds(1 / processes.throughput)) per tiny item here); with chunkSize 1, only when each item takes well over \(BenchFormat.seconds(overheadFactor / single.throughput)), so the copying stays under 1 %."
             }
             var sentence = "With every setting at its default (automatic chunks), processes reached \(BenchFormat.rate(processes.throughput)) on tiny items at width \(processes.width)"
-            if let single = defaults.rows.filter({ $0.engine == "processes" && $0.variant != nil && $0.failures == 0 && $0.seconds > 0 })
+            if let single = defaults.rows.filter({ $0.engine == .processes && $0.variant != nil && $0.failures == 0 && $0.seconds > 0 })
                 .max(by: { $0.throughput < $1.throughput }) {
                 sentence += ", \(BenchFormat.ratio(processes.throughput / single.throughput)) their rate at \(single.variant ?? "one item per message")"
             }
-            if let threads = plainBest(defaults).first(where: { $0.engine == "threads" }) {
+            if let threads = plainBest(defaults).first(where: { $0.engine == .threads }) {
                 sentence += "; threads \(BenchFormat.rate(threads.throughput))"
             }
             findings.append(sentence + ".")
         }
         if let startup = report.sections.first(where: { $0.nature == .startup }) {
             let rows = plainBest(startup)
-            if let processes = rows.first(where: { $0.engine == "processes" }), let threads = rows.first(where: { $0.engine == "threads" }) {
+            if let processes = rows.first(where: { $0.engine == .processes }), let threads = rows.first(where: { $0.engine == .threads }) {
                 findings.append("Starting \(processes.width) worker processes took \(BenchFormat.seconds(processes.seconds)); starting \(threads.width) threads \(BenchFormat.seconds(threads.seconds)).")
             }
         }
         if findings.isEmpty { findings.append("Dispatch overhead was not measured in this run.") }
         return BenchAdvice(question: .sharedState, findings: findings, recommendation: recommendation)
+    }
+
+    // MARK: - Past one machine
+
+    /// What the cluster's queue costs per item and on a real batch, from the rows that ran
+    /// through it, against the processes engine at the same width.
+    static func cluster(_ report: BenchReport) -> BenchAdvice {
+        var findings: [String] = []
+        var perItem: Double?
+        for section in report.sections where section.rows.contains(where: { $0.engine == .cluster }) {
+            let clusterRows = section.rows.filter { $0.engine == .cluster && $0.failures == 0 && $0.seconds > 0 }
+            guard let best = clusterRows.max(by: { $0.throughput < $1.throughput }) else {
+                findings.append("\(section.title): the cluster's runs had failures; see the table.")
+                continue
+            }
+            let local = section.rows.filter { $0.engine == .processes && $0.variant == nil && $0.width == best.width && $0.failures == 0 && $0.seconds > 0 }.first
+            var sentence = "\(section.title): the cluster ran \(BenchFormat.rate(best.throughput)) \(section.unit) with \(best.width) worker\(best.width == 1 ? "" : "s")"
+            if let local {
+                let ratio = best.throughput / local.throughput
+                sentence += ratio >= 1 ? ", \(BenchFormat.ratio(ratio)) the processes engine at that width"
+                    : ", \(BenchFormat.percent(1 - ratio)) slower than the processes engine at that width (\(BenchFormat.rate(local.throughput)))"
+            }
+            findings.append(sentence + ".")
+            if section.nature == .dispatch { perItem = best.secondsPerItem }
+        }
+        guard !findings.isEmpty else {
+            return BenchAdvice(question: .cluster, findings: ["The cluster was not measured in this run."],
+                               recommendation: "Run trenza bench --queue URL (a PostgreSQL database; scripts/postgres-local.sh starts one) to see what its queue costs here.")
+        }
+        let recommendation: String
+        if let perItem {
+            recommendation = "Reach for the cluster when one machine's cores are not enough or a batch must outlive a machine: its queue costs about \(BenchFormat.seconds(perItem)) per input here, under 1 % for inputs that take \(BenchFormat.seconds(perItem * overheadFactor)) or more; below that, chunk or stay on one machine's processes."
+        } else {
+            recommendation = "Reach for the cluster when one machine's cores are not enough or a batch must outlive a machine; on one machine the processes engine does the same work without a database."
+        }
+        return BenchAdvice(question: .cluster, findings: findings, recommendation: recommendation)
     }
 
     // MARK: - Helpers
@@ -307,7 +344,7 @@ public struct BenchAdvice: Codable, Sendable, Equatable {
 
     /// "threads", "threads and async", "threads, processes and async".
     private static func names(_ rows: [BenchRow]) -> String {
-        let engines = rows.map(\.engine)
+        let engines = rows.map(\.engine.rawValue)
         guard engines.count > 1 else { return engines.first ?? "" }
         return engines.dropLast().joined(separator: ", ") + " and " + engines.last!
     }

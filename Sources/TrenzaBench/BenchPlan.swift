@@ -1,5 +1,6 @@
 import Foundation
 import Trenza
+import TrenzaCluster
 import TrenzaImaging
 
 /// The workloads `trenza bench` can run; each yields one or more report sections.
@@ -70,6 +71,9 @@ public struct BenchPlan: Sendable, Equatable {
     /// The program worker processes run; `nil` re-runs this executable.
     public var workerExecutable: String?
 
+    /// A PostgreSQL queue: the cluster engine runs the dispatch, image and download batches too.
+    public var queue: QueueURL?
+
     /// Widths 1, the core count and twice the core count: below, at and beyond the machine.
     public static func defaultWidths(cores: Int) -> [Int] {
         Array(Set([1, max(1, cores), max(1, cores) * 2])).sorted()
@@ -107,12 +111,13 @@ public struct BenchPlan: Sendable, Equatable {
     /// How many timed runs the plan makes: the denominator of the progress count.
     public var stepCount: Int {
         let engines = Engine.allCases.count
+        let cluster = queue == nil ? 0 : 1
         return workloads.reduce(0) { total, workload in
             switch workload {
-            case .overhead: total + engines + widths.count * (engines + 1)
+            case .overhead: total + engines + widths.count * (engines + 1 + cluster)
             case .cpu: total + 1 + widths.count * engines
-            case .images: total + 2 + widths.count * engines
-            case .io: total + 2 + downloadWidths.count * engines
+            case .images: total + 2 + widths.count * (engines + cluster)
+            case .io: total + 2 + downloadWidths.count * (engines + cluster)
             case .concurrency: total + waiterCounts.reduce(0) { $0 + 2 + (processWaiterCounts.contains($1) ? 1 : 0) }
             case .dispatch: total + widths.count * (engines + 1) + engines * streamCounts.count + engines
             }

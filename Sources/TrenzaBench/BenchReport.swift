@@ -1,4 +1,5 @@
 import Foundation
+import Trenza
 
 /// Everything one `trenza bench` run measured, with the machine it ran on: what the terminal
 /// table, `report.json`, `report.md` and `report.html` are written from.
@@ -100,7 +101,7 @@ public struct BenchSection: Codable, Sendable, Equatable {
     /// A stable identifier (`"cpu"`, `"overhead.dispatch"`), used for anchors and by tests.
     public var id: String
     /// The `--only` name the section came from.
-    public var workload: String
+    public var workload: BenchWorkload
     public var title: String
     /// One sentence: what exactly was measured.
     public var summary: String
@@ -120,7 +121,7 @@ public struct BenchSection: Codable, Sendable, Equatable {
     public var inputBytesPerItem: Double?
     public var outputBytesPerItem: Double?
 
-    public init(id: String, workload: String, title: String, summary: String, nature: Nature, sweep: Sweep = .width,
+    public init(id: String, workload: BenchWorkload, title: String, summary: String, nature: Nature, sweep: Sweep = .width,
                 unit: String, sequentialSeconds: Double? = nil, idealSeconds: Double? = nil, rows: [BenchRow] = [], notes: [String] = [],
                 inputBytesPerItem: Double? = nil, outputBytesPerItem: Double? = nil) {
         self.id = id
@@ -174,10 +175,24 @@ public struct BenchSection: Codable, Sendable, Equatable {
     public var sweepValues: [Int] { Array(Set(rows.map(sweepValue))).sorted() }
 }
 
+/// What ran a row's batch: one of the local engines, or the cluster's workers.
+public enum BenchEngine: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+    case threads, processes, async, cluster
+
+    public init(_ engine: Engine) {
+        switch engine {
+        case .threads: self = .threads
+        case .processes: self = .processes
+        case .async: self = .async
+        }
+    }
+
+    public var description: String { rawValue }
+}
+
 /// One timed batch: an engine at one width over some items.
 public struct BenchRow: Codable, Sendable, Equatable {
-    /// `threads`, `processes` or `async`.
-    public var engine: String
+    public var engine: BenchEngine
     /// What sets this row apart from the engine's plain run ("chunks of 10000"); `nil` for none.
     public var variant: String?
     /// Lanes: threads, worker processes or tasks in flight.
@@ -203,7 +218,7 @@ public struct BenchRow: Codable, Sendable, Equatable {
     public var baselineThreads: Int?
     public var peakThreads: Int?
 
-    public init(engine: String, variant: String? = nil, width: Int, items: Int, seconds: Double,
+    public init(engine: BenchEngine, variant: String? = nil, width: Int, items: Int, seconds: Double,
                 baselineMemoryBytes: Int? = nil, peakMemoryBytes: Int? = nil, heapGrowthBytes: Int? = nil, failures: Int = 0,
                 startupSeconds: Double? = nil, latencyP50Seconds: Double? = nil, latencyP99Seconds: Double? = nil,
                 baselineThreads: Int? = nil, peakThreads: Int? = nil) {
@@ -233,7 +248,7 @@ public struct BenchRow: Codable, Sendable, Equatable {
     public var throughput: Double { seconds > 0 ? Double(items) / seconds : 0 }
 
     /// The engine, with its variant in parentheses: one line of a chart.
-    public var series: String { variant.map { "\(engine) (\($0))" } ?? engine }
+    public var series: String { variant.map { "\(engine) (\($0))" } ?? engine.rawValue }
 
     /// What the batch added to memory, per item: the cost of one more waiter. The larger of
     /// resident growth (which sees thread stacks and worker processes) and heap growth (which sees

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Trenza
+import TrenzaCluster
 import TrenzaImaging
 import TrenzaLessons
 
@@ -47,7 +48,7 @@ public enum BenchSuite {
 
     static func startup(_ plan: BenchPlan, _ steps: StepCounter) async -> BenchSection {
         var section = BenchSection(
-            id: "overhead.startup", workload: BenchWorkload.overhead.rawValue, title: "Overhead: start-up",
+            id: "overhead.startup", workload: .overhead, title: "Overhead: start-up",
             summary: "From nothing to the first results: a pool of \(plan.startupWidth) lanes is created and runs one tiny item (x → x²) per lane.",
             nature: .startup, unit: "items")
         for engine in Engine.allCases {
@@ -63,7 +64,7 @@ public enum BenchSuite {
 
     static func dispatch(_ plan: BenchPlan, _ steps: StepCounter) async throws -> BenchSection {
         var section = BenchSection(
-            id: "overhead.dispatch", workload: BenchWorkload.overhead.rawValue, title: "Overhead: dispatch of tiny items",
+            id: "overhead.dispatch", workload: .overhead, title: "Overhead: dispatch of tiny items",
             summary: "\(BenchFormat.grouped(plan.dispatchItems)) tiny items (x → x²) through a pool started and warmed before the clock starts: the cost of handing work to an engine and getting it back.",
             nature: .dispatch, unit: "items")
         let sizes = DispatchWorkload.wireSizes(input: 0, output: 0)
@@ -79,8 +80,16 @@ public enum BenchSuite {
             }
             steps.next("dispatch: processes in chunks of \(BenchFormat.grouped(plan.chunkSize)), width \(width)")
             let (outcomes, seconds, memory) = try await warmDispatch(.processes, width: width, inputs: inputs, chunkSize: plan.chunkSize, plan: plan)
-            section.rows.append(row(.processes, variant: "chunks of \(BenchFormat.grouped(plan.chunkSize))", width: width, items: inputs.count,
+            section.rows.append(row(Engine.processes, variant: "chunks of \(BenchFormat.grouped(plan.chunkSize))", width: width, items: inputs.count,
                                     seconds: seconds, memory: memory, failures: wrong(outcomes, expected)))
+            if let queue = plan.queue {
+                steps.next("dispatch: cluster, \(width) worker\(width == 1 ? "" : "s")")
+                let (outcomes, seconds, memory) = try await ClusterLanes(url: queue).map(SquareJob(), inputs, workers: width, engine: .threads)
+                section.rows.append(row(.cluster, width: width, items: inputs.count, seconds: seconds, memory: memory, failures: wrong(outcomes, expected)))
+            }
+        }
+        if plan.queue != nil {
+            section.notes.append("cluster: one worker per lane (as many trenza worker processes would be), each on a one-thread pool, chunks sized automatically, every commit durable as the server is configured.")
         }
         section.notes.append("Start-up is measured apart (above); here pools already run and have served a first batch.")
         return section
@@ -123,7 +132,7 @@ public enum BenchSuite {
             sequentialFailures = max(sequentialFailures, zip(results, expected).filter { $0 != $1 }.count)
         }
         var section = BenchSection(
-            id: "cpu", workload: BenchWorkload.cpu.rawValue, title: "CPU-bound: the tutorial's tarea_intensiva (§3.1)",
+            id: "cpu", workload: .cpu, title: "CPU-bound: the tutorial's tarea_intensiva (§3.1)",
             summary: "tarea_intensiva(n) for n in \(plan.cpuNumbers.map(String.init).joined(separator: ", ")), \(BenchFormat.grouped(plan.cpuSteps)) loop steps each, every result checked against the closed form; best of \(plan.repeats).",
             nature: .cpuBound, unit: "tasks", sequentialSeconds: sequential)
         if sequentialFailures > 0 {
@@ -168,7 +177,7 @@ public enum BenchSuite {
         }
         let filterNames = plan.imageFilters.map(\.description).joined(separator: ", ")
         var section = BenchSection(
-            id: "images", workload: BenchWorkload.images.rawValue, title: "CPU-bound: image filter batch (§9.2)",
+            id: "images", workload: .images, title: "CPU-bound: image filter batch (§9.2)",
             summary: "\(tasks.count) generated \(plan.imageWidth)×\(plan.imageHeight) JPEG photographs, each decoded, filtered (\(filterNames)), encoded and written; best of \(plan.repeats).",
             nature: .cpuBound, unit: "images", sequentialSeconds: sequential)
         if sequentialFailures > 0 {
@@ -178,6 +187,20 @@ public enum BenchSuite {
             outcomes.filter { $0.output == nil }.count
         }
         section.rows += measured.rows
+        if let queue = plan.queue {
+            let lanes = ClusterLanes(url: queue)
+            for width in plan.widths {
+                steps.next("images: cluster, \(width) worker\(width == 1 ? "" : "s")")
+                do {
+                    let (outcomes, seconds, memory) = try await lanes.map(ImageJob(), tasks, workers: width, engine: .threads, chunkSize: 1)
+                    section.rows.append(row(.cluster, width: width, items: tasks.count, seconds: seconds, memory: memory,
+                                            failures: outcomes.filter { $0.output == nil }.count))
+                } catch {
+                    section.notes.append("cluster, width \(width): \(error)")
+                }
+            }
+            section.notes.append("cluster: one worker per lane, each on a one-thread pool, one image per chunk.")
+        }
         section.inputBytesPerItem = measured.inputBytes
         section.outputBytesPerItem = measured.outputBytes
         section.notes.append("A worker process is sent each image's task (its file path, output folder and filters), not the image: it reads and writes the files itself.")
@@ -189,7 +212,7 @@ public enum BenchSuite {
     static func concurrency(_ plan: BenchPlan, _ steps: StepCounter) async -> BenchSection {
         let wait = Double(plan.waitMilliseconds) / 1000
         var section = BenchSection(
-            id: "concurrency", workload: BenchWorkload.concurrency.rawValue, title: "I/O-bound: many concurrent waits",
+            id: "concurrency", workload: .concurrency, title: "I/O-bound: many concurrent waits",
             summary: "Every waiter sleeps \(plan.waitMilliseconds) ms, all at once: a thread per waiter (Thread.sleep), a task per waiter (Task.sleep), or worker processes taking waiters in turn.",
             nature: .ioBound, sweep: .items, unit: "waiters", idealSeconds: wait)
         // Room for the cooperative pool, the sampler and whatever else starts meanwhile.
@@ -299,7 +322,12 @@ public enum BenchSuite {
 
     static func row(_ engine: Engine, variant: String? = nil, width: Int, items: Int, seconds: Double,
                             memory: MemorySampler.Figures, failures: Int) -> BenchRow {
-        BenchRow(engine: engine.rawValue, variant: variant, width: width, items: items, seconds: seconds,
+        row(BenchEngine(engine), variant: variant, width: width, items: items, seconds: seconds, memory: memory, failures: failures)
+    }
+
+    static func row(_ engine: BenchEngine, variant: String? = nil, width: Int, items: Int, seconds: Double,
+                    memory: MemorySampler.Figures, failures: Int) -> BenchRow {
+        BenchRow(engine: engine, variant: variant, width: width, items: items, seconds: seconds,
                  baselineMemoryBytes: memory.baselineBytes, peakMemoryBytes: memory.peakBytes, heapGrowthBytes: memory.heapGrowthBytes,
                  failures: failures)
     }

@@ -21,7 +21,7 @@ enum DispatchWorkload {
     static func defaults(_ plan: BenchPlan, _ steps: StepCounter) async throws -> BenchSection {
         let sizes = wireSizes(input: 0, output: 0)
         var section = BenchSection(
-            id: "dispatch.map", workload: BenchWorkload.dispatch.rawValue, title: "Dispatch with default settings",
+            id: "dispatch.map", workload: .dispatch, title: "Dispatch with default settings",
             summary: "\(BenchFormat.grouped(plan.dispatchItems)) tiny items (x → x²) through Pool.map with every option at its default (automatic chunks on processes), after a first batch of 100 items that starts the pool; one item per message on processes for comparison.",
             nature: .throughput, unit: "items", inputBytesPerItem: sizes.input, outputBytesPerItem: sizes.output)
         let inputs = Array(0..<plan.dispatchItems)
@@ -57,7 +57,7 @@ enum DispatchWorkload {
         let width = plan.startupWidth
         let counts = plan.streamCounts
         var section = BenchSection(
-            id: "dispatch.stream", workload: BenchWorkload.dispatch.rawValue, title: "Streaming generated inputs",
+            id: "dispatch.stream", workload: .dispatch, title: "Streaming generated inputs",
             summary: "x → x² over \(counts.map { BenchFormat.grouped($0) }.joined(separator: " and ")) inputs counted out by an AsyncSequence (no array) through Pool.stream at width \(width), outcomes taken as they finish and each checked; memory sampled throughout.",
             nature: .streaming, sweep: .items, unit: "items")
         for engine in Engine.allCases {
@@ -97,7 +97,7 @@ enum DispatchWorkload {
         let width = plan.startupWidth
         let total = plan.submitItems, tasks = min(plan.submitTasks, plan.submitItems)
         var section = BenchSection(
-            id: "dispatch.submit", workload: BenchWorkload.dispatch.rawValue, title: "Single items from many tasks (submit)",
+            id: "dispatch.submit", workload: .dispatch, title: "Single items from many tasks (submit)",
             summary: "\(BenchFormat.grouped(total)) single items (x → x²), each its own Pool.submit, from \(BenchFormat.grouped(tasks)) concurrent tasks that each await one outcome before submitting the next, at width \(width): about \(BenchFormat.grouped(tasks)) submits pending at any moment.",
             nature: .submit, unit: "items")
         for engine in Engine.allCases {

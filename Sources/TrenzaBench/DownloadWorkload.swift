@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Trenza
+import TrenzaCluster
 import TrenzaFetch
 import TrenzaServer
 
@@ -50,7 +51,7 @@ enum DownloadWorkload {
 
             let totalBytes = expectedBytes.reduce(0, +)
             var section = BenchSection(
-                id: "io", workload: BenchWorkload.io.rawValue, title: "I/O-bound: downloading photos (§9.1)",
+                id: "io", workload: .io, title: "I/O-bound: downloading photos (§9.1)",
                 summary: "\(requests.count) generated \(side)×\(side * 3 / 4) JPEG photos (\(BenchFormat.bytes(Double(totalBytes))) in all) from an in-process trenza serve that answers each request after \(plan.downloadLatencyMilliseconds) ms, written to disk by trenza fetch's download job.",
                 nature: .ioBound, unit: "photos", sequentialSeconds: sequential)
             let sequentialFailures = failures(sequentialResults)
@@ -65,6 +66,16 @@ enum DownloadWorkload {
                     let (outcomes, seconds, memory) = await BenchSuite.timed(engine) { await runner.map(FetchJob(clients: clients), items) }
                     section.rows.append(BenchSuite.row(engine, width: lanes, items: items.count, seconds: seconds, memory: memory,
                                                        failures: failures(outcomes.map(\.output))))
+                }
+                if let queue = plan.queue {
+                    // Two workers sharing the width, as two machines would, each downloading on async.
+                    let workers = min(2, width)
+                    steps.next("io: cluster, \(workers) workers × \(width / workers)")
+                    let items = try batch(width: width / workers)
+                    let (outcomes, seconds, memory) = try await ClusterLanes(url: queue).map(
+                        FetchJob(clients: clients), items, workers: workers, engine: .async, widthPerWorker: width / workers, chunkSize: 1)
+                    section.rows.append(BenchSuite.row(.cluster, variant: "\(workers) workers", width: width, items: items.count, seconds: seconds,
+                                                       memory: memory, failures: failures(outcomes.map(\.output))))
                 }
             }
             await clients.shutdown()

@@ -6,12 +6,12 @@ package enum SVGCharts {
     static let width = 520.0
 
     /// The colour of an engine's bars and lines; variants of an engine share its colour, dashed.
-    static func color(_ engine: String) -> String {
+    static func color(_ engine: BenchEngine) -> String {
         switch engine {
-        case "threads": "#2563eb"
-        case "processes": "#dc2626"
-        case "async": "#059669"
-        default: "#7c3aed"
+        case .threads: "#2563eb"
+        case .processes: "#dc2626"
+        case .async: "#059669"
+        case .cluster: "#7c3aed"
         }
     }
 

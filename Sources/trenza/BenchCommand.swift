@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Trenza
 import TrenzaBench
+import TrenzaCluster
 
 extension BenchWorkload: ExpressibleByArgument {}
 
@@ -21,6 +22,8 @@ struct BenchCommand: AsyncParsableCommand {
               io           downloading photos (§9.1) from an in-process trenza serve that answers after a delay
               concurrency  100, 1,000 and 10,000 concurrent waits: a thread per waiter, a task per \
             waiter, capped worker processes; time and memory per waiter
+            With --queue URL, the cluster engine (a PostgreSQL queue, workers in this process) runs the \
+            dispatch, image and download batches too, and the advice says when a cluster pays.
             CPU-bound workloads run at widths 1, the core count and twice the core count (-j N: N only); \
             downloads at widths 4, 16 and 32. \
             The advice at the end is worked out from the figures just measured.
@@ -68,6 +71,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print the report as JSON on stdout instead of tables.")
     var json = false
 
+    @Option(help: "A PostgreSQL queue (postgresql://… as libpq writes it): the cluster engine runs the dispatch, image and download batches too, its workers in this process. Its runs are left in the queue (trenza runs prune).")
+    var queue: String?
+
     static func parseWorkloads(_ text: String) throws -> [BenchWorkload] {
         try text.split(separator: ",").map { name in
             let trimmed = name.trimmingCharacters(in: .whitespaces)
@@ -88,6 +94,9 @@ struct BenchCommand: AsyncParsableCommand {
         if let steps { guard steps > 0, steps <= 1_000_000_000 else { throw ValidationError("--steps must be between 1 and 1,000,000,000.") } }
         if let repeats { guard repeats > 0, repeats <= 100 else { throw ValidationError("--repeats must be between 1 and 100.") } }
         guard !only.isEmpty else { throw ValidationError("--only needs at least one workload.") }
+        if let queue {
+            do { _ = try QueueURL(queue) } catch { throw ValidationError("\(error)") }
+        }
     }
 
     var plan: BenchPlan {
@@ -104,6 +113,7 @@ struct BenchCommand: AsyncParsableCommand {
         if let submitTasks { plan.submitTasks = submitTasks }
         if let steps { plan.cpuSteps = steps }
         if let repeats { plan.repeats = repeats }
+        plan.queue = queue.flatMap { try? QueueURL($0) }
         return plan
     }
 

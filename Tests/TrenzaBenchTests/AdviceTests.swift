@@ -13,8 +13,8 @@ struct AdviceTests {
 
     /// A CPU-bound section where each engine ran 8 tasks in the given seconds at width 2.
     static func cpu(threads: Double, processes: Double, async: Double, sequential: Double = 1.0) -> BenchSection {
-        BenchSection(id: "cpu", workload: "cpu", title: "CPU test", summary: "", nature: .cpuBound, unit: "tasks", sequentialSeconds: sequential,
-                     rows: [("threads", threads), ("processes", processes), ("async", async)].map {
+        BenchSection(id: "cpu", workload: .cpu, title: "CPU test", summary: "", nature: .cpuBound, unit: "tasks", sequentialSeconds: sequential,
+                     rows: [(BenchEngine.threads, threads), (.processes, processes), (.async, async)].map {
                          BenchRow(engine: $0.0, width: 2, items: 8, seconds: $0.1)
                      })
     }
@@ -23,22 +23,22 @@ struct AdviceTests {
     static func waits(_ levels: [Int: [String: (seconds: Double, megabytes: Int)]]) -> BenchSection {
         var rows: [BenchRow] = []
         for count in levels.keys.sorted() {
-            for engine in ["threads", "processes", "async"] {
-                guard let figure = levels[count]?[engine] else { continue }
-                rows.append(BenchRow(engine: engine, width: engine == "processes" ? min(count, 32) : count, items: count, seconds: figure.seconds,
+            for engine in [BenchEngine.threads, .processes, .async] {
+                guard let figure = levels[count]?[engine.rawValue] else { continue }
+                rows.append(BenchRow(engine: engine, width: engine == .processes ? min(count, 32) : count, items: count, seconds: figure.seconds,
                                      baselineMemoryBytes: 10_000_000, peakMemoryBytes: 10_000_000 + figure.megabytes * 1_000_000))
             }
         }
-        return BenchSection(id: "concurrency", workload: "concurrency", title: "Waits", summary: "", nature: .ioBound, sweep: .items,
+        return BenchSection(id: "concurrency", workload: .concurrency, title: "Waits", summary: "", nature: .ioBound, sweep: .items,
                             unit: "waiters", idealSeconds: 0.05, rows: rows)
     }
 
     static func dispatch(threads: Double, processes: Double, chunked: Double? = nil) -> BenchSection {
-        var rows = [BenchRow(engine: "threads", width: 2, items: 10_000, seconds: threads),
-                    BenchRow(engine: "processes", width: 2, items: 10_000, seconds: processes),
-                    BenchRow(engine: "async", width: 2, items: 10_000, seconds: threads * 2)]
-        if let chunked { rows.append(BenchRow(engine: "processes", variant: "chunks of 100", width: 2, items: 10_000, seconds: chunked)) }
-        return BenchSection(id: "overhead.dispatch", workload: "overhead", title: "Dispatch", summary: "", nature: .dispatch, unit: "items", rows: rows)
+        var rows = [BenchRow(engine: .threads, width: 2, items: 10_000, seconds: threads),
+                    BenchRow(engine: .processes, width: 2, items: 10_000, seconds: processes),
+                    BenchRow(engine: .async, width: 2, items: 10_000, seconds: threads * 2)]
+        if let chunked { rows.append(BenchRow(engine: .processes, variant: "chunks of 100", width: 2, items: 10_000, seconds: chunked)) }
+        return BenchSection(id: "overhead.dispatch", workload: .overhead, title: "Dispatch", summary: "", nature: .dispatch, unit: "items", rows: rows)
     }
 
     static func advice(_ report: BenchReport, _ question: BenchAdvice.Question) throws -> BenchAdvice {
@@ -79,7 +79,7 @@ struct AdviceTests {
     @Test("CPU-bound: widths beyond the core count are called out only when they lost")
     func widerThanCores() throws {
         var section = Self.cpu(threads: 0.5, processes: 0.6, async: 0.55)
-        section.rows.append(BenchRow(engine: "threads", width: 4, items: 8, seconds: 0.8))
+        section.rows.append(BenchRow(engine: .threads, width: 4, items: 8, seconds: 0.8))
         let lost = try Self.advice(Self.report(section), .workKind)
         #expect(lost.findings.contains { $0.hasPrefix("More lanes than the 2 cores did not help: the best run at width 4") })
         section.rows[section.rows.count - 1].seconds = 0.45
@@ -109,9 +109,9 @@ struct AdviceTests {
     @Test("I/O-bound downloads swept by width: the winner at the widest shared width, against sequential")
     func downloads() throws {
         func section(threads: Double, processes: Double, async: Double) -> BenchSection {
-            BenchSection(id: "io", workload: "io", title: "Downloads", summary: "", nature: .ioBound, unit: "photos", sequentialSeconds: 3.2,
+            BenchSection(id: "io", workload: .io, title: "Downloads", summary: "", nature: .ioBound, unit: "photos", sequentialSeconds: 3.2,
                          rows: [4, 32].flatMap { width in
-                             [("threads", threads), ("processes", processes), ("async", async)].map {
+                             [(BenchEngine.threads, threads), (.processes, processes), (.async, async)].map {
                                  BenchRow(engine: $0.0, width: width, items: 64, seconds: $0.1 * (width == 4 ? 4 : 1))
                              }
                          })
@@ -179,7 +179,7 @@ struct AdviceTests {
     func failuresDoNotWin() throws {
         var section = Self.cpu(threads: 0.3, processes: 0.6, async: 0.5)
         section.rows[0].failures = 1
-        #expect(section.winner?.engine == "async")
+        #expect(section.winner?.engine == .async)
         let advice = try Self.advice(Self.report(section), .workKind)
         #expect(advice.recommendation.contains("CPU-bound work → async"))
     }
@@ -187,10 +187,10 @@ struct AdviceTests {
     /// An image-like CPU section: threads and processes over 16 items at width 2, with what
     /// crossed the pipes per item and the workers' start-up.
     static func images(threads: Double, processes: Double, startup: Double, inputBytes: Double, outputBytes: Double) -> BenchSection {
-        BenchSection(id: "images", workload: "images", title: "Images", summary: "", nature: .cpuBound, unit: "images", sequentialSeconds: 2,
-                     rows: [BenchRow(engine: "threads", width: 2, items: 16, seconds: threads, startupSeconds: 0.0001),
-                            BenchRow(engine: "processes", width: 2, items: 16, seconds: processes, startupSeconds: startup),
-                            BenchRow(engine: "async", width: 2, items: 16, seconds: threads * 1.5, startupSeconds: 0.0001)],
+        BenchSection(id: "images", workload: .images, title: "Images", summary: "", nature: .cpuBound, unit: "images", sequentialSeconds: 2,
+                     rows: [BenchRow(engine: .threads, width: 2, items: 16, seconds: threads, startupSeconds: 0.0001),
+                            BenchRow(engine: .processes, width: 2, items: 16, seconds: processes, startupSeconds: startup),
+                            BenchRow(engine: .async, width: 2, items: 16, seconds: threads * 1.5, startupSeconds: 0.0001)],
                      inputBytesPerItem: inputBytes, outputBytesPerItem: outputBytes)
     }
 
@@ -231,11 +231,11 @@ struct AdviceTests {
 
     @Test("default-settings dispatch is quoted against one item per message and threads")
     func defaultSettingsDispatch() throws {
-        let section = BenchSection(id: "dispatch.map", workload: "dispatch", title: "Defaults", summary: "", nature: .throughput, unit: "items",
-                                   rows: [BenchRow(engine: "threads", width: 2, items: 1_000_000, seconds: 0.5),
-                                          BenchRow(engine: "processes", width: 2, items: 1_000_000, seconds: 0.25),
-                                          BenchRow(engine: "async", width: 2, items: 1_000_000, seconds: 1),
-                                          BenchRow(engine: "processes", variant: "one item per message", width: 2, items: 1_000_000, seconds: 40)])
+        let section = BenchSection(id: "dispatch.map", workload: .dispatch, title: "Defaults", summary: "", nature: .throughput, unit: "items",
+                                   rows: [BenchRow(engine: .threads, width: 2, items: 1_000_000, seconds: 0.5),
+                                          BenchRow(engine: .processes, width: 2, items: 1_000_000, seconds: 0.25),
+                                          BenchRow(engine: .async, width: 2, items: 1_000_000, seconds: 1),
+                                          BenchRow(engine: .processes, variant: "one item per message", width: 2, items: 1_000_000, seconds: 40)])
         let advice = try Self.advice(Self.report(section), .sharedState)
         #expect(advice.findings.contains("With every setting at its default (automatic chunks), processes reached 4,000,000/s on tiny items at width 2, 160.0× their rate at one item per message; threads 2,000,000/s."))
 

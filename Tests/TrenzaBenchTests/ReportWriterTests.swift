@@ -124,7 +124,7 @@ struct ReportWriterTests {
         let startup = try #require(report.sections.first { $0.id == "overhead.startup" })
         let startupWidths = Self.barWidths(SVGCharts.bars(startup))
         let shortest = try #require(startupWidths.indices.min { startupWidths[$0] < startupWidths[$1] })
-        #expect(startup.rows[shortest].engine == "async")
+        #expect(startup.rows[shortest].engine == .async)
     }
 
     @Test("text from the report is escaped in HTML, SVG and Markdown")

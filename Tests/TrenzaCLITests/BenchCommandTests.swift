@@ -13,7 +13,7 @@ struct BenchCommandTests {
         #expect(report.mode == "quick")
         #expect(report.sections.map(\.id) == ["overhead.startup", "overhead.dispatch"])
         let startup = try #require(report.sections.first)
-        #expect(Set(startup.rows.map(\.engine)) == ["threads", "processes", "async"])
+        #expect(Set(startup.rows.map(\.engine)) == [.threads, .processes, .async])
         let dispatch = try #require(report.sections.last)
         let widths = BenchPlan.defaultWidths(cores: ProcessInfo.processInfo.activeProcessorCount)
         // Three engines plus chunked processes at each width.
@@ -70,9 +70,9 @@ struct BenchCommandTests {
         #expect(result.status == 0)
         let report = try BenchReport.decode(json: Data(result.output.utf8))
         let section = try #require(report.sections.first)
-        let threadCounts = section.rows.filter { $0.engine == "threads" }.map(\.items)
+        let threadCounts = section.rows.filter { $0.engine == .threads }.map(\.items)
         #expect(threadCounts == [100, 1_000])
-        #expect(section.rows.contains { $0.engine == "async" && $0.items == 10_000 && $0.failures == 0 })
+        #expect(section.rows.contains { $0.engine == .async && $0.items == 10_000 && $0.failures == 0 })
         #expect(section.notes.contains { $0.hasPrefix("threads were not run at 10,000 waiters") })
     }
 
@@ -83,7 +83,7 @@ struct BenchCommandTests {
         let report = try BenchReport.decode(json: Data(result.output.utf8))
         let section = try #require(report.sections.first)
         #expect(section.id == "io" && section.nature == .ioBound)
-        #expect(Set(section.rows.map(\.engine)) == ["threads", "processes", "async"])
+        #expect(Set(section.rows.map(\.engine)) == [.threads, .processes, .async])
         #expect(Set(section.rows.map(\.width)) == [4, 16, 32])
         #expect(section.rows.allSatisfy { $0.failures == 0 && $0.items == BenchPlan.quick().downloadCount })
         #expect((section.sequentialSeconds ?? 0) > 0)
@@ -106,7 +106,7 @@ struct BenchCommandTests {
         #expect(stream.rows.map(\.items) == [2_000, 20_000, 2_000, 20_000, 2_000, 20_000])
         #expect(stream.rows.allSatisfy { ($0.peakMemoryBytes ?? 0) > 0 })
         let submit = report.sections[2]
-        #expect(Set(submit.rows.map(\.engine)) == ["threads", "processes", "async"])
+        #expect(Set(submit.rows.map(\.engine)) == [.threads, .processes, .async])
         for row in submit.rows {
             let p50 = try #require(row.latencyP50Seconds), p99 = try #require(row.latencyP99Seconds)
             #expect(p50 > 0 && p50 <= p99)

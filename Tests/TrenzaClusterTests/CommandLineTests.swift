@@ -201,6 +201,29 @@ struct CommandLineTests {
         }
     }
 
+    @Test("trenza bench --queue adds the cluster to the dispatch and image rows, checked, and the advice reads its figures")
+    func benchWithQueue() async throws {
+        try await withQueue { _, server in
+            let bench = try await runTrenza(["bench", "--quick", "--only", "overhead,images", "-j", "1", "--items", "2000",
+                                             "--queue", "\(server.socketURL)", "--json"], within: 300)
+            #expect(bench.status == 0, "\(bench.log)")
+            struct Report: Decodable {
+                struct Section: Decodable { struct Row: Decodable { var engine: String; var failures: Int; var items: Int }; var id: String; var rows: [Row] }
+                struct Advice: Decodable { var question: String; var findings: [String]; var recommendation: String }
+                var sections: [Section]
+                var advice: [Advice]
+            }
+            let report = try JSONDecoder().decode(Report.self, from: Data(bench.output.utf8))
+            for id in ["overhead.dispatch", "images"] {
+                let section = try #require(report.sections.first { $0.id == id })
+                let cluster = section.rows.filter { $0.engine == "cluster" }
+                #expect(cluster.count == 1 && cluster[0].failures == 0 && cluster[0].items > 0, "\(id): \(section.rows)")
+            }
+            let advice = try #require(report.advice.first { $0.question.contains("cluster") })
+            #expect(advice.findings.count == 2 && advice.recommendation.contains("per input"), "\(advice)")
+        }
+    }
+
     @Test("bad usage: --engine cluster without a queue, a malformed URL, --detach on a local engine")
     func badUsage() async throws {
         let noQueue = try await runTrenza(["images", "x.png", "-o", "out", "--filters", "blur", "--engine", "cluster"])
