@@ -144,8 +144,9 @@ let package = Package(
         .testTarget(
             name: "TrenzaClusterTests",
             dependencies: [
-                "Trenza", "TrenzaCluster", "TrenzaClusterTestSupport", "TrenzaTestSupport",
+                "Trenza", "TrenzaCluster", "TrenzaClusterTestSupport", "TrenzaTestSupport", "TrenzaServer",
                 tool("PostgresNIO", "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "TrenzaTests", dependencies: ["Trenza", "TrenzaTestSupport"]),

@@ -35,11 +35,11 @@ scripts/postgres-local.sh start >/dev/null
 export TRENZA_QUEUE=$(scripts/postgres-local.sh url)
 echo "queue: $TRENZA_QUEUE (durable commits)"
 
-start_workers() {  # count, extra arguments…
-  local count=$1; shift
+start_workers() {  # name, count, extra arguments…; logs in $work/NAME-1.log…
+  local name=$1 count=$2; shift 2
   workers=()
-  for _ in $(seq "$count"); do
-    "$bin/trenza" worker "$@" >>"$work/worker-$_.log" 2>&1 &
+  for i in $(seq "$count"); do
+    "$bin/trenza" worker "$@" >"$work/$name-$i.log" 2>&1 &
     workers+=($!); pids+=($!)
   done
 }
@@ -50,7 +50,7 @@ stop_workers() {
 
 echo
 echo "== 1. tiny inputs (x → x²), $tiny inputs"
-start_workers 2 --serve probe -j 1 --quiet
+start_workers tiny 2 --serve probe -j 1 --quiet
 "$bin/trenza-queue-bench" --queue "$TRENZA_QUEUE" --map "$tiny" --items 1000 --external | grep '^map:' | sed 's/^/cluster, 2 workers: /'
 stop_workers
 echo "processes engine, width 2: $("$bin/trenza-host-fixture" map "$tiny" processes | tail -n 1)"
@@ -85,7 +85,7 @@ echo "== 2. $photos photos 1920×1080, blur,contrast,grayscale, width 3"
 "$bin/trenza" images --generate "$photos" "$work/photos" --size 1920x1080 --quiet >/dev/null
 "$bin/trenza" images "$work/photos" -o "$work/out-processes" --filters blur,contrast,grayscale --engine processes -j 3 --quiet \
   | sed 's/^/processes engine: /'
-start_workers 3 --serve images -j 1 --quiet
+start_workers photos 3 --serve images -j 1 --quiet
 sleep 1
 "$bin/trenza" images "$work/photos" -o "$work/out-cluster" --filters blur,contrast,grayscale --engine cluster --quiet 2>/dev/null \
   | sed 's/^/cluster, 3 workers × 1: /'
@@ -95,20 +95,24 @@ if diff -rq "$work/out-processes" "$work/out-cluster" >/dev/null; then echo "ide
 echo
 echo "== 3. kill -9 of a worker: until its chunk is done elsewhere (lease 10 s, the default)"
 rm -rf "$work/out-kill"
-start_workers 2 --serve images -j 1 --verbose
-victim=${workers[0]} survivor_log=$work/worker-2.log
+start_workers kill 2 --serve images -j 1 --verbose
+victim=${workers[0]} victim_log=$work/kill-1.log survivor_log=$work/kill-2.log
 "$bin/trenza" images "$work/photos" -o "$work/out-kill" --filters blur,contrast,grayscale --engine cluster --quiet >"$work/kill.out" 2>&1 &
 submitter=$!; pids+=($!)
-for _ in $(seq 300); do grep -q 'claimed' "$work/worker-1.log" && break; sleep 0.05; done
-seq_no=$(grep -o 'chunk [0-9]*: claimed' "$work/worker-1.log" | tail -n 1 | grep -o '[0-9]*')
-run_no=$(grep -o 'run [0-9]* chunk' "$work/worker-1.log" | tail -n 1 | grep -o '[0-9]*')
+for _ in $(seq 600); do grep -q 'claimed' "$victim_log" && break; sleep 0.05; done
+sleep 0.2  # into the chunk's work
+line=$(grep 'claimed' "$victim_log" | tail -n 1)
+run_no=$(sed -E 's/^run ([0-9]+) chunk.*/\1/' <<<"$line")
+seq_no=$(sed -E 's/^run [0-9]+ chunk ([0-9]+):.*/\1/' <<<"$line")
 kill -KILL "$victim"
 killed=$(date +%s.%N)
 while ! grep -q "run $run_no chunk $seq_no: .* done" "$survivor_log"; do sleep 0.05; done
 elsewhere=$(date +%s.%N)
 wait "$submitter" || true
 echo "chunk $seq_no of run $run_no: done elsewhere $(echo "$elsewhere - $killed" | bc) s after the kill"
-cat "$work/kill.out" | tail -n 1
-files=$(ls "$work/out-kill" | wc -l); part=$(ls -a "$work/out-kill" | grep -c '^\.' || true)
-echo "$files files written (of $photos), no duplicates possible by name; leftover temporary files: $((part - 2))"
+tail -n 1 "$work/kill.out"
+files=$(find "$work/out-kill" -maxdepth 1 -type f -name '*.jpg' | wc -l)
+others=$(find "$work/out-kill" -mindepth 1 -maxdepth 1 ! -name '*.jpg' | wc -l)
+echo "$files images written (of $photos), one file per input by name; other files left behind: $others"
+if diff -rq "$work/out-processes" "$work/out-kill" >/dev/null; then echo "identical to the processes engine's outputs"; else echo "OUTPUTS DIFFER from the processes engine's"; fi
 stop_workers

@@ -27,21 +27,29 @@ public struct ClusterJob: Sendable {
         }
     }
 
-    /// The encoding of `job` that a run carries (empty for a type without stored properties),
-    /// or why it cannot travel: the processes engine's rule, since the value must run elsewhere.
+    /// The encoding of `job` that a run carries, or why it cannot travel: the processes
+    /// engine's rule, since the value must run elsewhere. Empty for a type without stored
+    /// properties; otherwise a marker byte and the value's encoding, which may itself be empty
+    /// (a job whose properties all stay behind, such as a downloader's clients).
     static func encodedValue<J: Job>(_ job: J) throws(ClusterError) -> [UInt8] {
         do {
-            return try JobTravel.encodedValue(of: job) ?? []
+            guard let value = try JobTravel.encodedValue(of: job) else { return [] }
+            return [valueMarker] + value
         } catch {
             throw .jobCannotTravel(error.message)
         }
     }
 
     static func job<J: Job>(_ type: J.Type, from value: [UInt8]) throws(ClusterError) -> J {
+        guard value.isEmpty || value[0] == valueMarker else {
+            throw .undecodable("the run's value of \(J.name) is not in a form this worker reads")
+        }
         do {
-            return try JobTravel.rebuild(J.self, from: value.isEmpty ? nil : value)
+            return try JobTravel.rebuild(J.self, from: value.isEmpty ? nil : Array(value.dropFirst()))
         } catch {
             throw .undecodable(error.message)
         }
     }
+
+    private static let valueMarker: UInt8 = 1
 }

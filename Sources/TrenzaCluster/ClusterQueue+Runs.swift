@@ -162,6 +162,22 @@ extension ClusterQueue {
         return stopped
     }
 
+    /// Deletes one run with its chunks and results, once nothing of it runs (cancel it first).
+    /// Returns false when it still has chunks to run; throws when there is no such run.
+    @discardableResult
+    public func delete(run: Int64) async throws -> Bool {
+        let rows = try await rows("""
+            WITH gone AS (
+                DELETE FROM trenza.runs r WHERE r.id = \(run)
+                  AND NOT EXISTS (SELECT 1 FROM trenza.chunks c WHERE c.run_id = r.id AND c.state IN ('available', 'running'))
+                RETURNING 1)
+            SELECT (SELECT count(*) FROM gone)::int, (SELECT count(*) FROM trenza.runs WHERE id = \(run))::int
+            """)
+        let (deleted, remaining) = try rows[0].decode((Int, Int).self)
+        if deleted == 0 && remaining == 0 { throw ClusterError.unknownRun(run) }
+        return deleted == 1
+    }
+
     /// Deletes runs with nothing left to run and no chunk finished in the last `age` (their
     /// chunks go with them), and workers silent for `age` that hold no lease.
     @discardableResult

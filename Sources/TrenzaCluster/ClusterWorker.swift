@@ -29,15 +29,21 @@ public struct ClusterWorker: Sendable {
         /// that crashes whatever runs it fails alone, named with its signal, and the rest of
         /// its chunk is done. Irrelevant on a processes pool, which isolates every input anyway.
         public var isolateRetries: Bool
+        /// Runs finished this long ago are deleted with their chunks and results (and workers
+        /// silent this long), by each worker about once an hour, so that the tables hold what is
+        /// current; `nil` keeps everything (`trenza runs prune` then does it by hand).
+        public var pruneAfter: Duration?
 
         public init(lease: Duration = .seconds(10), chunksPerClaim: Int = 4, concurrentChunks: Int? = nil,
-                    idlePoll: Duration = .seconds(1), silence: Duration = .seconds(10), isolateRetries: Bool = true) {
+                    idlePoll: Duration = .seconds(1), silence: Duration = .seconds(10), isolateRetries: Bool = true,
+                    pruneAfter: Duration? = .seconds(7 * 86_400)) {
             self.lease = lease
             self.chunksPerClaim = max(1, chunksPerClaim)
             self.concurrentChunks = concurrentChunks.map { max(1, $0) }
             self.idlePoll = idlePoll
             self.silence = silence
             self.isolateRetries = isolateRetries
+            self.pruneAfter = pruneAfter
         }
     }
 
@@ -213,17 +219,24 @@ public struct ClusterWorker: Sendable {
         }
     }
 
-    /// Extends this worker's leases every third of a lease, and sweeps up the chunks of silent
-    /// workers every half `silence`, so that a lost chunk waits at most one and a half.
+    /// Extends this worker's leases every third of a lease, sweeps up the chunks of silent
+    /// workers every half `silence` (so that a lost chunk waits at most one and a half), and
+    /// prunes old runs about once an hour, at a random moment so that workers started together
+    /// do not all prune at once.
     private func keepLeases(_ worker: Int64) async throws -> Int {
         let clock = ContinuousClock()
         var nextRescue = clock.now
+        var nextPrune = clock.now + .seconds(Int64.random(in: 60...3_600))
         while true {
             try await Task.sleep(for: options.lease / 3)
             _ = try await queue.retrying { try await $0.heartbeat(worker: worker, lease: options.lease) }
             if clock.now >= nextRescue {
                 _ = try await queue.retrying { try await $0.rescue(silence: options.silence) }
                 nextRescue = clock.now + options.silence / 2
+            }
+            if let age = options.pruneAfter, clock.now >= nextPrune {
+                _ = try await queue.retrying { try await $0.prune(olderThan: age) }
+                nextPrune = clock.now + .seconds(3_600)
             }
         }
     }

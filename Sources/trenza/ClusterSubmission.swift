@@ -27,6 +27,10 @@ struct ClusterSubmission {
             Terminal.err("\(inputs.count) \(unit) \(run.created ? "submitted as" : "attached to") run \(run.id) "
                 + "(\(run.chunkCount) chunk\(run.chunkCount == 1 ? "" : "s") of up to \(run.chunkSize)); "
                 + "trenza runs show \(run.id) follows it.")
+            if !run.created, let status = try await queue.status(run: run.id), status.state == .cancelled {
+                Terminal.err("Run \(run.id) was cancelled: its unfinished inputs fail as cancelled. "
+                    + "To start this batch over: trenza runs delete \(run.id)")
+            }
             if detach { return (run.id, nil) }
             if try await queue.liveWorkers(serving: JobKey(J.name)).isEmpty {
                 Terminal.err("No live worker serves \(J.name) yet: the run waits for one (trenza worker --queue URL).")

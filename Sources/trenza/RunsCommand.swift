@@ -22,16 +22,17 @@ struct QueueOption: ParsableArguments {
 struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
-        abstract: "The cluster's runs: list them, show one, cancel, prune; and its live workers.",
+        abstract: "The cluster's runs: list them, show one, cancel, delete, prune; and its live workers.",
         discussion: """
             Examples:
               trenza runs --queue postgresql:///trenza?host=/run/postgresql
               trenza runs show 12            (TRENZA_QUEUE names the queue)
               trenza runs cancel 12
+              trenza runs delete 12          (a finished or cancelled run: the same command then starts afresh)
               trenza runs prune --older-than 7d
               trenza runs workers
             """,
-        subcommands: [List.self, Show.self, Cancel.self, Prune.self, Workers.self],
+        subcommands: [List.self, Show.self, Cancel.self, Delete.self, Prune.self, Workers.self],
         defaultSubcommand: List.self
     )
 
@@ -103,6 +104,30 @@ struct RunsCommand: AsyncParsableCommand {
                 }
             }
             Terminal.out("Run \(id) cancelled: \(stopped) chunk\(stopped == 1 ? "" : "s") stopped.")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a finished or cancelled run with its results: the command that made it then starts afresh.")
+
+        @OptionGroup var queue: QueueOption
+
+        @Argument(help: "The run's id.")
+        var id: Int64
+
+        func run() async throws {
+            let deleted = try await ClusterConnection.with(try queue.url()) { queue in
+                do {
+                    return try await queue.delete(run: id)
+                } catch ClusterError.unknownRun {
+                    throw ValidationError("no run \(id) in the queue.")
+                }
+            }
+            guard deleted else {
+                Terminal.err("Run \(id) still has inputs to run: cancel it first (trenza runs cancel \(id)).")
+                throw ExitCode(1)
+            }
+            Terminal.out("Run \(id) deleted.")
         }
     }
 

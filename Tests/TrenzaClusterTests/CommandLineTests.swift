@@ -4,6 +4,8 @@ import Testing
 import Trenza
 import TrenzaCluster
 import TrenzaClusterTestSupport
+import Logging
+import TrenzaServer
 import TrenzaTestSupport
 
 #if canImport(Glibc)
@@ -74,6 +76,34 @@ struct CommandLineTests {
             #expect(notDone == 0)
             for worker in workers.dropFirst() { worker.signal(SIGTERM) }
             for worker in workers.dropFirst() { #expect(await worker.finish(within: 20) == 0, "\(worker.log)") }
+        }
+    }
+
+    @Test("fetch over the cluster: two workers download into the shared folder, files identical to --engine threads; a second run finds them complete")
+    func fetchOverCluster() async throws {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let configuration = DemoServer.Configuration(host: "127.0.0.1", port: 0, shutdownTimeout: .milliseconds(200))
+        let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        try await DemoServer.withRunning(configuration, logger: quiet) { address in
+            let urls = (1...12).map { "\(address.url)/id/\($0)/320/240" } + ["\(address.url)/status/404"]
+            let reference = try await runTrenza(["fetch"] + urls + ["-o", "\(folder)/threads", "--engine", "threads", "--quiet"])
+            #expect(reference.status == 1, "\(reference.log)")
+            try await withQueue { _, server in
+                let workers = try startWorkers(2, server.socketURL, serve: "fetch", jobs: 4, engine: "async")
+                let fetched = try await runTrenza(["fetch"] + urls + ["-o", "\(folder)/cluster", "--engine", "cluster", "--queue", "\(server.socketURL)", "--json"])
+                #expect(fetched.status == 1, "the 404 fails: \(fetched.log)")
+                let lines = fetched.output.split(separator: "\n")
+                #expect(lines.count == 13 && lines.filter { $0.contains("\"result\":\"downloaded\"") }.count == 12, "\(fetched.output)")
+                #expect(fetched.log.contains("12 of 13 files") && fetched.log.contains("cluster"), "\(fetched.log)")
+                #expect(lines.contains { $0.contains("404") && $0.contains("(on ") } || fetched.output.contains("404"), "\(fetched.output)")
+                #expect(try contents(of: "\(folder)/cluster") == contents(of: "\(folder)/threads"))
+                // The same command attaches to the finished run: nothing is downloaded again.
+                let again = try await runTrenza(["fetch"] + urls + ["-o", "\(folder)/cluster", "--engine", "cluster", "--queue", "\(server.socketURL)"])
+                #expect(again.log.contains("attached to run"), "\(again.log)")
+                for worker in workers { worker.signal(SIGTERM) }
+                for worker in workers { #expect(await worker.finish(within: 20) == 0, "\(worker.log)") }
+            }
         }
     }
 
@@ -194,6 +224,17 @@ struct CommandLineTests {
             #expect(details.output.contains("cancelled"), "\(details.output)")
             let unknown = try await runTrenza(["runs", "show", "999999", "--queue", url])
             #expect(unknown.status == 2 && unknown.log.contains("no run 999999"), "\(unknown.log)")
+
+            let reattached = try await runTrenza(submit)
+            #expect(reattached.log.contains("was cancelled") && reattached.log.contains("trenza runs delete \(run.id)"), "\(reattached.log)")
+            let deleted = try await runTrenza(["runs", "delete", "\(run.id)", "--queue", url])
+            #expect(deleted.status == 0 && deleted.output.contains("Run \(run.id) deleted."), "\(deleted.output)\(deleted.log)")
+            let afresh = try await runTrenza(submit)
+            #expect(afresh.log.contains("3 images submitted as run "), "\(afresh.log)")
+            let busy = try #require(try await queue.listRuns().first)
+            let refused = try await runTrenza(["runs", "delete", "\(busy.id)", "--queue", url])
+            #expect(refused.status == 1 && refused.log.contains("cancel it first"), "\(refused.log)")
+            try await queue.cancel(run: busy.id)
 
             let pruned = try await runTrenza(["runs", "prune", "--older-than", "0", "--queue", url])
             #expect(pruned.status == 0 && pruned.output.contains("Pruned 1 run"), "\(pruned.output)\(pruned.log)")
