@@ -1,11 +1,9 @@
 /// A small, fast, reproducible generator (Steele, Lea and Flood's SplitMix64).
 package struct SplitMix64: RandomNumberGenerator, Sendable {
-    // Inlinable: the server's /bytes generates its bodies eight bytes per call, and a call
-    // across modules cost a fifth of its CPU under the downloader benchmark.
-    @usableFromInline var state: UInt64
-    @inlinable package init(seed: UInt64) { state = seed }
+    private var state: UInt64
+    package init(seed: UInt64) { state = seed }
 
-    @inlinable package mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
