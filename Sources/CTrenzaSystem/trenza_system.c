@@ -39,6 +39,11 @@ void trenza_release_free_memory(void) {
     malloc_trim(0);
 }
 
+void trenza_return_freed_memory_promptly(void) {
+    mallopt(M_TRIM_THRESHOLD, 1 << 20);
+    mallopt(M_TOP_PAD, 128 << 10);
+}
+
 size_t trenza_heap_bytes_in_use(void) {
     struct mallinfo2 info = mallinfo2();
     return info.uordblks + info.hblkhd;

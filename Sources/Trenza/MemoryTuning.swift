@@ -22,6 +22,19 @@ package enum MemoryTuning {
         trenza_release_free_memory()
     }
 
+    /// Hands freed memory back to the kernel as it is freed, for a long-running process whose
+    /// load comes in crowds (a server): it undoes ``keepLargeBuffers()``'s hold on the free
+    /// memory at the top of each arena (the 256 MiB buffers stay in the heap, not `mmap`ped).
+    ///
+    /// ``releaseFreeMemory()`` alone is not enough there: `malloc_trim` returns the free chunks
+    /// inside every arena and the top of the main one, but never the top of the arenas of other
+    /// threads, which glibc shrinks only on a `free` whose top passes the trim threshold and the
+    /// top pad. The event loops' arenas held 41 MiB of such tops after 20,400 half-open
+    /// connections to `trenza serve` had gone (resident memory 38 → 82 MiB).
+    package static func returnFreedMemoryPromptly() {
+        trenza_return_freed_memory_promptly()
+    }
+
     /// Bytes the allocator has handed out and not had back, over all its arenas. Unlike resident
     /// memory, this grows when a batch reuses memory an earlier batch freed.
     package static var heapBytesInUse: Int {

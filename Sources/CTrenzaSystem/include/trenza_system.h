@@ -28,6 +28,10 @@ void trenza_keep_large_buffers(void);
 /// Returns the heap's free pages to the kernel (malloc_trim), whatever the trim threshold.
 void trenza_release_free_memory(void);
 
+/// Lets every malloc arena hand the free memory at its top back to the kernel once it passes
+/// 1 MiB (see MemoryTuning.returnFreedMemoryPromptly in Swift).
+void trenza_return_freed_memory_promptly(void);
+
 /// Bytes malloc has handed out and not had back, in every arena (mallinfo2: uordblks + hblkhd).
 size_t trenza_heap_bytes_in_use(void);
 
