@@ -173,4 +173,9 @@ public enum StreamOrder: Sendable {
 public struct StreamedOutcome<Output: Sendable>: Sendable {
     public var index: Int
     public var outcome: Outcome<Output>
+
+    public init(index: Int, outcome: Outcome<Output>) {
+        self.index = index
+        self.outcome = outcome
+    }
 }

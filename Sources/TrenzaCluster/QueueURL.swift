@@ -129,6 +129,10 @@ extension QueueURL {
         }
         configuration.options.connectTimeout = connectTimeout
         configuration.options.additionalStartupParameters = session.startupParameters(applicationName: applicationName)
+        // The client's side of noticing a dead peer: an idle pooled connection is tried (a
+        // `SELECT 1`) as often as the server probes its end, and dropped when that fails, so
+        // the next statement gets a live connection instead of a half-open one.
+        configuration.options.keepAliveBehavior = .init(frequency: session.keepaliveIdle)
         return configuration
     }
 

@@ -3,7 +3,6 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Trenza
 
 /// The tutorial's asynchronous web server (§9.3) as a Hummingbird application.
 ///
@@ -196,9 +195,6 @@ public enum DemoServer {
         onListening: @escaping @Sendable (ListeningAddress) async -> Void = { _ in }
     ) async throws {
         let logger = logger ?? defaultLogger(configuration)
-        // A server's crowds come and go: what they freed must go back to the system, not stay
-        // in the heap for a next batch as a batch program's buffers do.
-        MemoryTuning.returnFreedMemoryPromptly()
         let application = try makeApplication(configuration, router: router, logger: logger, onListening: onListening)
         var groupConfiguration = ServiceGroupConfiguration(
             services: [application],

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Synchronization
+import Trenza
 import TrenzaServer
 
 #if canImport(Glibc)
@@ -123,6 +124,10 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A server's crowds come and go: what they freed must go back to the system, not stay
+        // in the heap for a next batch as a batch program's buffers do. Here, not in the server
+        // module: the bench and the lessons run a server inside a batch program.
+        MemoryTuning.returnFreedMemoryPromptly()
         let configuration = DemoServer.Configuration(
             host: host,
             port: port,

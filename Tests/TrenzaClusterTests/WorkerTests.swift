@@ -90,6 +90,35 @@ struct WorkerTests {
         }
     }
 
+    @Test("stream: inputs from an async sequence go in chunk by chunk, workers start before it ends, outcomes come back in input order")
+    func streamFromAsyncSequence() async throws {
+        try await withQueue { queue, _ in
+            // The generator waits until the workers have finished its first chunk: a stream
+            // that needed every input before submitting would never finish.
+            let (firstChunkDone, signal) = AsyncStream.makeStream(of: Void.self)
+            let inputs = AsyncStream<Int> { continuation in
+                Task {
+                    for x in 0..<100 { continuation.yield(x) }
+                    for await _ in firstChunkDone { break }
+                    for x in 100..<2_500 { continuation.yield(x) }
+                    continuation.finish()
+                }
+            }
+            let (results, _) = try await withWorkers(2, on: queue, jobs: [ClusterJob(Offset.self)]) {
+                var results: [StreamedOutcome<Int>] = []
+                for try await streamed in queue.stream(Offset(add: 7), inputs, chunkSize: 100) {
+                    results.append(streamed)
+                    if results.count == 100 { signal.yield() }
+                }
+                return results
+            }
+            #expect(results.map(\.index) == Array(0..<2_500))
+            #expect(results.allSatisfy { $0.outcome.output.map { $0 - 7 } == $0.index || $0.index % 97 == 0 })
+            let run = try #require(try await queue.listRuns().first)
+            #expect(run.chunkCount == 25 && run.isFinished)
+        }
+    }
+
     @Test("a stopped worker hands its chunk back at once, and another finishes it long before the lease would have expired")
     func stoppedWorkerHandsBack() async throws {
         try await withQueue { queue, _ in
