@@ -20,6 +20,8 @@ swift build -c release --product trenza-host-fixture >&2
 bin=$root/.build/release
 
 work=$(mktemp -d /tmp/trenza-bench-cluster-XXXXXX)
+# The server runs as the postgres user under root: it must be able to reach its folder inside.
+chmod 755 "$work"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
@@ -112,7 +114,7 @@ wait "$submitter" || true
 echo "chunk $seq_no of run $run_no: done elsewhere $(echo "$elsewhere - $killed" | bc) s after the kill"
 tail -n 1 "$work/kill.out"
 files=$(find "$work/out-kill" -maxdepth 1 -type f -name '*.jpg' | wc -l)
-others=$(find "$work/out-kill" -mindepth 1 -maxdepth 1 ! -name '*.jpg' | wc -l)
-echo "$files images written (of $photos), one file per input by name; other files left behind: $others"
+others=$(find "$work/out-kill" -mindepth 1 -maxdepth 1 ! -name '*.jpg' -printf '%f ')
+echo "$files images written (of $photos), one file per input by name; other files left behind: ${others:-none}"
 if diff -rq "$work/out-processes" "$work/out-kill" >/dev/null; then echo "identical to the processes engine's outputs"; else echo "OUTPUTS DIFFER from the processes engine's"; fi
 stop_workers

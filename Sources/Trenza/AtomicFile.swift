@@ -21,7 +21,7 @@ package enum AtomicFile {
     package static func write(_ bytes: [UInt8], to path: String) throws(WriteError) {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
-        let temporary = folder + "/." + url.lastPathComponent + ".trenza-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let temporary = folder + "/" + temporaryPrefix(url.lastPathComponent) + "\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
         let file: FileDescriptor
         do {
             file = try FileDescriptor.open(
@@ -43,5 +43,29 @@ package enum AtomicFile {
             unlink(temporary)
             throw WriteError(path: path, reason: failure.description)
         }
+    }
+
+    /// How the temporary files for `name` begin: hidden, and named after the destination.
+    static func temporaryPrefix(_ name: String) -> String { "." + name + ".trenza-" }
+
+    /// Removes the temporary files that writers of `paths` left behind when they were killed
+    /// mid-write; returns how many. Only for a caller that knows no one writes those paths any
+    /// more (a finished batch): a live writer's temporary file would go too, and its write fail.
+    @discardableResult
+    package static func removeLeftovers(of paths: [String]) -> Int {
+        var prefixes: [String: [String]] = [:]
+        for path in paths {
+            let url = URL(fileURLWithPath: path)
+            prefixes[url.deletingLastPathComponent().path, default: []].append(temporaryPrefix(url.lastPathComponent))
+        }
+        var removed = 0
+        for (folder, folderPrefixes) in prefixes {
+            let wanted = Set(folderPrefixes)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+                guard let range = name.range(of: ".trenza-"), wanted.contains(String(name[..<range.upperBound])) else { continue }
+                if unlink(folder + "/" + name) == 0 { removed += 1 }
+            }
+        }
+        return removed
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Trenza
 
 /// A worker of the cluster engine: claims chunks of the jobs it knows from a queue, runs their
@@ -113,6 +114,18 @@ public struct ClusterWorker: Sendable {
         return completed
     }
 
+    /// The chunks that ended since the loop last looked.
+    private final class Ended: Sendable {
+        private let ends = Mutex<[ChunkEnd]>([])
+        func add(_ end: ChunkEnd) { ends.withLock { $0.append(end) } }
+        func take() -> [ChunkEnd] {
+            ends.withLock { ends in
+                defer { ends.removeAll() }
+                return ends
+            }
+        }
+    }
+
     /// How a chunk in hand ended.
     private enum ChunkEnd: Sendable {
         case finished(ChunkCompletion, ClaimedChunk, seconds: Double)
@@ -139,8 +152,11 @@ public struct ClusterWorker: Sendable {
         let capacity = options.concurrentChunks ?? max(2, pool.width * 2)
         var jobValues: [Int64: [UInt8]] = [:]
         var wakeIterator = wakes.makeAsyncIterator()
-        let (ends, ended) = AsyncStream.makeStream(of: ChunkEnd.self)
-        var endIterator = ends.makeAsyncIterator()
+        // Chunks that ended, taken together: those that end while one completion commits go in
+        // the next one, a commit for several chunks instead of one each.
+        let ended = Ended()
+        let (endings, ending) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        var endingIterator = endings.makeAsyncIterator()
         var inHand: [Int64: Task<Void, Never>] = [:]
         defer {
             for task in inHand.values { task.cancel() }
@@ -161,7 +177,9 @@ public struct ClusterWorker: Sendable {
                         let value = jobValues[chunk.run] ?? []
                         let chunkPool = chunk.attempt > 1 ? isolation.pool() ?? pool : pool
                         inHand[chunk.id] = Task {
-                            ended.yield(await Self.run(chunk, job, value, on: chunkPool, host: host))
+                            let end = await Self.run(chunk, job, value, on: chunkPool, host: host)
+                            ended.add(end)
+                            ending.yield()
                         }
                     }
                     if inHand.isEmpty {
@@ -176,9 +194,10 @@ public struct ClusterWorker: Sendable {
                     }
                     if !claimed.isEmpty && inHand.count < capacity { continue }
                 }
-                guard let end = await endIterator.next() else { break }
-                inHand[end.chunkID] = nil
-                completed += try await settle(end)
+                guard await endingIterator.next() != nil else { break }
+                let ends = ended.take()
+                for end in ends { inHand[end.chunkID] = nil }
+                completed += try await settle(ends)
             }
         } catch where Task.isCancelled {
             // Stopping: what this worker holds is handed back by `run`.
@@ -186,20 +205,28 @@ public struct ClusterWorker: Sendable {
         return completed
     }
 
-    /// Stores how a chunk ended; returns 1 when a completion was accepted.
-    private func settle(_ end: ChunkEnd) async throws -> Int {
-        switch end {
-        case .finished(let completion, let chunk, let seconds):
-            let accepted = try await queue.retrying { try await $0.complete([completion]) }.contains(completion.lease)
-            onEvent?(.completed(run: chunk.run, seq: chunk.seq, items: chunk.itemCount, seconds: seconds, accepted: accepted))
-            return accepted ? 1 : 0
-        case .failed(let chunk, let error, let retryable):
-            let outcome = try await queue.retrying { try await $0.fail(chunk.lease, error: error, retryable: retryable) }
-            onEvent?(.failed(run: chunk.run, seq: chunk.seq, error: error, outcome: outcome))
-            return 0
-        case .abandoned:
-            return 0
+    /// Stores how chunks ended, the completions in one statement; returns how many completions
+    /// were accepted.
+    private func settle(_ ends: [ChunkEnd]) async throws -> Int {
+        var finished: [(completion: ChunkCompletion, chunk: ClaimedChunk, seconds: Double)] = []
+        for end in ends {
+            switch end {
+            case .finished(let completion, let chunk, let seconds):
+                finished.append((completion, chunk, seconds))
+            case .failed(let chunk, let error, let retryable):
+                let outcome = try await queue.retrying { try await $0.fail(chunk.lease, error: error, retryable: retryable) }
+                onEvent?(.failed(run: chunk.run, seq: chunk.seq, error: error, outcome: outcome))
+            case .abandoned:
+                break
+            }
         }
+        guard !finished.isEmpty else { return 0 }
+        let accepted = try await queue.retrying { try await $0.complete(finished.map(\.completion)) }
+        for (completion, chunk, seconds) in finished {
+            onEvent?(.completed(run: chunk.run, seq: chunk.seq, items: chunk.itemCount, seconds: seconds,
+                                accepted: accepted.contains(completion.lease)))
+        }
+        return finished.filter { accepted.contains($0.completion.lease) }.count
     }
 
     private static func run(_ chunk: ClaimedChunk, _ job: ClusterJob, _ value: [UInt8], on pool: Pool, host: String) async -> ChunkEnd {

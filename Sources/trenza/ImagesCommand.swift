@@ -170,6 +170,9 @@ struct ImagesCommand: AsyncParsableCommand {
         let start = monotonicSeconds()
         let (run, outcomes) = try await ClusterSubmission(engine, output: output, unit: "images").run(ImageJob(), tasks)
         guard let outcomes else { return nil }
+        // A worker killed mid-write leaves a hidden temporary file beside the output another
+        // worker then wrote; the run is final, so no one writes there any more.
+        AtomicFile.removeLeftovers(of: outcomes.compactMap { $0.output?.destination })
         return ImageBatchSummary(engine: "cluster", width: nil, run: run, seconds: monotonicSeconds() - start, paths: sources, outcomes: outcomes)
     }
 

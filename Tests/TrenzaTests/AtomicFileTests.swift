@@ -37,4 +37,17 @@ struct AtomicFileTests {
             try AtomicFile.write([1], to: folder + "/missing/x.png")
         }
     }
+
+    @Test("leftovers of writers killed mid-write are removed for the named outputs only")
+    func leftovers() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try AtomicFile.write(Array("done".utf8), to: folder + "/a.jpg")
+        // What a killed writer leaves: a hidden temporary file named after its destination.
+        for name in [".a.jpg.trenza-4242-17.tmp", ".a.jpg.trenza-77-1.tmp", ".b.jpg.trenza-9-9.tmp", ".a.jpg.other.tmp"] {
+            #expect(FileManager.default.createFile(atPath: folder + "/" + name, contents: Data([1])))
+        }
+        #expect(AtomicFile.removeLeftovers(of: [folder + "/a.jpg"]) == 2)
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder)) == ["a.jpg", ".b.jpg.trenza-9-9.tmp", ".a.jpg.other.tmp"])
+    }
 }
