@@ -10,6 +10,8 @@ public enum ClusterError: Error, Equatable, CustomStringConvertible, Sendable {
     case undecodable(String)
     /// A key that names a run of other inputs: the same key was used for different work.
     case runMismatch(run: Int64, key: String, holds: Int, given: Int)
+    /// A statement that got no answer in time.
+    case timedOut(String)
 
     public var description: String {
         switch self {
@@ -23,6 +25,8 @@ public enum ClusterError: Error, Equatable, CustomStringConvertible, Sendable {
             "worker \(id) is not registered (pruned after a long silence?): register again"
         case .runMismatch(let run, let key, let holds, let given):
             "run key \"\(key)\" names run \(run), which holds \(holds) inputs, not the \(given) given: use another key for other work"
+        case .timedOut(let what):
+            "\(what) got no answer in time"
         case .jobCannotTravel(let reason), .undecodable(let reason):
             reason
         }

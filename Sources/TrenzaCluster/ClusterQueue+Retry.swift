@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import PostgresNIO
 
@@ -47,5 +48,62 @@ extension ClusterQueue {
         default:
             return false
         }
+    }
+
+    /// `operation`'s result, or ``ClusterError/timedOut(_:)`` after `limit`. The operation is
+    /// cancelled then, but not waited for: a request that a server restart left stranded in a
+    /// connection that never answers must not hold its caller with it.
+    static func withDeadline<Result: Sendable>(
+        _ limit: Duration, _ what: String, _ operation: @escaping @Sendable () async throws -> Result
+    ) async throws -> Result {
+        let race = DeadlineRace<Result>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
+                race.start(continuation, operation: operation)
+                Task {
+                    try? await Task.sleep(for: limit)
+                    race.settle(.failure(ClusterError.timedOut(what)))
+                }
+            }
+        } onCancel: {
+            race.settle(.failure(CancellationError()))
+        }
+    }
+}
+
+/// Whichever of an operation and its deadline ends first resumes the caller; the loser is
+/// cancelled and forgotten.
+private final class DeadlineRace<Result: Sendable>: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<Result, any Error>?, work: Task<Void, Never>?, settled: Swift.Result<Result, any Error>?)>((nil, nil, nil))
+
+    func start(_ continuation: CheckedContinuation<Result, any Error>, operation: @escaping @Sendable () async throws -> Result) {
+        let work = Task { [self] in
+            do {
+                settle(.success(try await operation()))
+            } catch {
+                settle(.failure(error))
+            }
+        }
+        let early = state.withLock { state -> Swift.Result<Result, any Error>? in
+            state.work = work
+            if let settled = state.settled { return settled }
+            state.continuation = continuation
+            return nil
+        }
+        if let early {
+            work.cancel()
+            continuation.resume(with: early)
+        }
+    }
+
+    func settle(_ result: Swift.Result<Result, any Error>) {
+        let (continuation, work) = state.withLock { state -> (CheckedContinuation<Result, any Error>?, Task<Void, Never>?) in
+            guard state.settled == nil else { return (nil, nil) }
+            state.settled = result
+            defer { state.continuation = nil }
+            return (state.continuation, state.work)
+        }
+        continuation?.resume(with: result)
+        if continuation != nil, case .failure = result { work?.cancel() }
     }
 }

@@ -50,7 +50,10 @@ public struct ProgressFeed: Sendable {
                 try await Task.sleep(for: coalesce)
                 let status: RunStatus?
                 do {
-                    status = try await queue.status(run: run)
+                    // Bounded: a query stranded by a server restart must not stop the feed.
+                    status = try await ClusterQueue.withDeadline(.seconds(10), "run \(run)'s status") { [queue, run] in
+                        try await queue.status(run: run)
+                    }
                 } catch is CancellationError {
                     throw CancellationError()
                 } catch {

@@ -43,7 +43,7 @@ func scratchFolder() throws -> String {
     return folder
 }
 
-@Suite("The cluster from the command line: real trenza worker processes", .serialized, needsPostgres)
+@Suite("The cluster from the command line: real trenza worker processes", .serialized, needsPostgres, .timeLimit(.minutes(5)))
 struct CommandLineTests {
     @Test("kill -9 of one of three workers mid-chunk: the run completes, one result per image, files byte-identical to --engine threads")
     func killedWorker() async throws {
