@@ -5,6 +5,9 @@ import Trenza
 public struct ImageTask: Codable, Sendable, Equatable {
     public var source: String
     public var destinationFolder: String
+    /// The result's path under `destinationFolder`, planned with the batch's other outputs (see
+    /// ``ImageOutputPlan``); `nil` names it from the source alone, in the folder itself.
+    public var outputName: String?
     public var filters: [ImageFilter]
     /// The output format; `nil` keeps the input's.
     public var format: ImageFormat?
@@ -20,9 +23,10 @@ public struct ImageTask: Codable, Sendable, Equatable {
 
     public init(source: String, destinationFolder: String, filters: [ImageFilter], format: ImageFormat? = nil,
                 quality: Int = 75, pngCompression: Int = ImageCodec.defaultPNGCompression,
-                maxPixels: Int = ImageCodec.defaultMaxPixels, bandThreads: Int = 1) {
+                maxPixels: Int = ImageCodec.defaultMaxPixels, bandThreads: Int = 1, outputName: String? = nil) {
         self.source = source
         self.destinationFolder = destinationFolder
+        self.outputName = outputName
         self.filters = filters
         self.format = format
         self.quality = quality
@@ -31,16 +35,11 @@ public struct ImageTask: Codable, Sendable, Equatable {
         self.bandThreads = bandThreads
     }
 
-    /// The tutorial's output name, `<f1>_<f2>_…_<name>`, with the extension of the output format.
+    /// Where the result is written: the planned ``outputName``, or
+    /// ``ImageOutputPlan/name(of:filters:format:inputFormat:)`` in the folder.
     public func destination(for inputFormat: ImageFormat) -> String {
-        let name = URL(fileURLWithPath: source).lastPathComponent
-        var output = filters.isEmpty ? name : filters.map(\.name).joined(separator: "_") + "_" + name
-        let chosen = format ?? inputFormat
-        if chosen != inputFormat {
-            let stem = (output as NSString).deletingPathExtension
-            output = stem + "." + chosen.fileExtension
-        }
-        return URL(fileURLWithPath: destinationFolder).appendingPathComponent(output).path
+        let name = outputName ?? ImageOutputPlan.name(of: source, filters: filters, format: format, inputFormat: inputFormat)
+        return URL(fileURLWithPath: destinationFolder).appendingPathComponent(name).path
     }
 }
 
@@ -133,47 +132,4 @@ func readFile(_ path: String) throws(ReadError) -> [UInt8] {
     }
     if offset < bytes.count { bytes.removeSubrange(offset...) }
     return bytes
-}
-
-/// Turns the command line's inputs (files, folders, glob patterns) into image paths.
-public enum ImageInputs {
-    static let extensions: Set<String> = ["png", "jpg", "jpeg"]
-
-    /// Paths in the order given; a folder contributes its PNG and JPEG files sorted by name
-    /// (and its sub-folders' with `recursive`); a pattern with `*`, `?` or `[` is expanded.
-    /// A path that does not exist is kept, so that it is reported as a failure of its own.
-    public static func expand(_ arguments: [String], recursive: Bool) -> [String] {
-        var paths: [String] = []
-        for argument in arguments {
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: argument, isDirectory: &isFolder) {
-                paths += isFolder.boolValue ? images(in: argument, recursive: recursive) : [argument]
-            } else if argument.contains(where: { "*?[".contains($0) }) {
-                paths += glob(argument)
-            } else {
-                paths.append(argument)
-            }
-        }
-        return paths
-    }
-
-    private static func images(in folder: String, recursive: Bool) -> [String] {
-        let base = URL(fileURLWithPath: folder)
-        let names: [String]
-        if recursive {
-            names = (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String]) ?? []
-        } else {
-            names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        }
-        return names.filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) && !($0 as NSString).lastPathComponent.hasPrefix(".") }
-            .sorted()
-            .map { base.appendingPathComponent($0).path }
-    }
-
-    private static func glob(_ pattern: String) -> [String] {
-        var matches = glob_t()
-        defer { globfree(&matches) }
-        guard Glibc.glob(pattern, 0, nil, &matches) == 0 else { return [] }
-        return (0..<Int(matches.gl_pathc)).compactMap { matches.gl_pathv[$0].map { String(cString: $0) } }
-    }
 }

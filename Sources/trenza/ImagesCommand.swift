@@ -11,8 +11,15 @@ struct ImagesCommand: AsyncParsableCommand {
         abstract: "Apply Pillow-exact filters to many images in parallel.",
         discussion: """
             Reads PNG and JPEG files, applies the filters in the order given, and writes each result as \
-            <f1>_<f2>_…_<name> in the output folder (atomically: never a half-written file). One bad file \
-            is reported and skipped; the rest of the batch goes on. Exit status 1 if any image failed.
+            <f1>_<f2>_…_<name> in the output folder (atomically: never a half-written file). A filter with \
+            a value names it too (contrast-0.5_photo.png), so different pipelines never share a name. \
+            Images found under a folder keep its sub-folders under -o (-r photos -o out writes \
+            out/2024/blur_a.jpg). One bad file is reported and skipped; the rest of the batch goes on. \
+            Exit status 1 if any image failed.
+
+            Outputs never collide: when two inputs would be written to one file (a/pic.jpg and \
+            b/pic.jpg; a.png and a.jpg with --format png), or a result would replace an input, the \
+            command names them and stops before any work. An image named twice is processed once.
 
             Filters: blur, sharpen, contour, detail, edge_enhance, edge_enhance_more, emboss, find_edges, \
             smooth, smooth_more, grayscale, contrast[=F] (default 1.5), brightness=F, color=F, sharpness=F.
@@ -100,114 +107,75 @@ struct ImagesCommand: AsyncParsableCommand {
             try generateSamples(count: generate)
             return
         }
-        let filterList = try ImageFilter.parseList(filters ?? "")
-        let paths = ImageInputs.expand(inputs, recursive: recursive)
-        guard !paths.isEmpty else {
-            Terminal.err("No PNG or JPEG images found in \(inputs.joined(separator: " ")).")
+        let (inputs, repeated) = ImageInputs.expand(self.inputs, recursive: recursive)
+        guard !inputs.isEmpty else {
+            Terminal.err("No PNG or JPEG images found in \(self.inputs.joined(separator: " ")).")
             throw ExitCode(1)
         }
-        let folder = outputFolder ?? "."
-        if compare {
-            try await runComparison(paths: paths, filters: filterList, folder: folder)
-            return
-        }
-        let summary: ImageBatchSummary
-        if let local = engine.engine.local {
-            summary = try await runBatch(paths: paths, filters: filterList, folder: folder, engine: local, showProgress: output.showsProgress)
-        } else {
-            guard let clustered = try await runOnCluster(paths: paths, filters: filterList, folder: folder) else { return }
-            summary = clustered
-        }
-        if output.json {
-            Terminal.out(try summary.json())
-        } else {
-            for failure in summary.failures { Terminal.err("failed: \(failure)") }
-            Terminal.out(summary.line)
-        }
-        if !summary.failures.isEmpty { throw ExitCode(1) }
-    }
-
-    private func tasks(paths: [String], filters: [ImageFilter], folder: String, bandThreads: Int) -> [ImageTask] {
-        paths.map {
-            ImageTask(source: $0, destinationFolder: folder, filters: filters, format: format, quality: quality,
-                      pngCompression: pngCompression, maxPixels: maxPixels, bandThreads: bandThreads)
-        }
-    }
-
-    private func createFolder(_ folder: String) throws {
+        if repeated > 0 && !output.quiet { Terminal.err("\(repeated) image\(repeated == 1 ? "" : "s") named more than once, processed once.") }
+        let batch = ImageBatchRunner(inputs: inputs, outputFolder: outputFolder ?? ".", filters: try ImageFilter.parseList(filters ?? ""),
+                                     format: format, quality: quality, pngCompression: pngCompression,
+                                     maxPixels: maxPixels, chunkSize: batchSize)
         do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw ValidationError("cannot create the output folder \(folder): \(error.localizedDescription)")
+            if compare {
+                try await runComparison(batch)
+                return
+            }
+            let summary: ImageBatchSummary
+            if let local = engine.engine.local {
+                summary = try await runLocally(batch, on: local)
+            } else {
+                guard let clustered = try await runOnCluster(batch) else { return }
+                summary = clustered
+            }
+            if output.json {
+                Terminal.out(try summary.json())
+            } else {
+                for failure in summary.failures { Terminal.err("failed: \(failure)") }
+                Terminal.out(summary.line)
+            }
+            if !summary.failures.isEmpty { throw ExitCode(1) }
+        } catch let error as ImageBatchError {
+            throw ValidationError(error.description)
         }
     }
 
-    private func runBatch(paths: [String], filters: [ImageFilter], folder: String, engine: Engine, showProgress: Bool) async throws -> ImageBatchSummary {
-        try createFolder(folder)
-        let width = self.engine.width()
-        // Fewer images than lanes (one huge photo, say): split each image's rows instead.
-        let tasks = tasks(paths: paths, filters: filters, folder: folder, bandThreads: max(1, width / paths.count))
-        let progress = Terminal.progressReporter(total: tasks.count, unit: "images")
-        let runner = Runner(engine: engine, width: width, options: .init(chunkSize: batchSize, setup: ImageWorkerSetup()))
-        let start = monotonicSeconds()
-        let outcomes = await runner.map(ImageJob(), tasks) { event in
-            if showProgress { progress.record(event) }
-        }
-        if showProgress { Terminal.endProgress() }
-        return ImageBatchSummary(engine: engine.rawValue, width: width, seconds: monotonicSeconds() - start, paths: paths, outcomes: outcomes)
+    private func runLocally(_ batch: ImageBatchRunner, on engine: Engine) async throws -> ImageBatchSummary {
+        guard output.showsProgress else { return try await batch.run(on: engine, width: self.engine.width()) }
+        let progress = Terminal.progressReporter(total: batch.inputs.count, unit: "images")
+        let summary = try await batch.run(on: engine, width: self.engine.width()) { progress.record($0) }
+        Terminal.endProgress()
+        return summary
     }
 
     /// The batch as a run of the cluster: paths made absolute, since workers on other machines
     /// (or in other folders) must find the same files on the shared filesystem.
-    private func runOnCluster(paths: [String], filters: [ImageFilter], folder: String) async throws -> ImageBatchSummary? {
-        try createFolder(folder)
-        let here = FileManager.default.currentDirectoryPath
-        func absolute(_ path: String) -> String {
-            path.hasPrefix("/") ? path : URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: here, isDirectory: true)).standardizedFileURL.path
-        }
-        let sources = paths.map(absolute)
-        let tasks = tasks(paths: sources, filters: filters, folder: absolute(folder), bandThreads: 1)
+    private func runOnCluster(_ batch: ImageBatchRunner) async throws -> ImageBatchSummary? {
+        let tasks = try batch.tasks(absolutePaths: true)
+        try batch.createFolders(for: tasks)
         let start = monotonicSeconds()
         let (run, outcomes) = try await ClusterSubmission(engine, output: output, unit: "images").run(ImageJob(), tasks)
         guard let outcomes else { return nil }
         // A worker killed mid-write leaves a hidden temporary file beside the output another
         // worker then wrote; the run is final, so no one writes there any more.
         AtomicFile.removeLeftovers(of: outcomes.compactMap { $0.output?.destination })
-        return ImageBatchSummary(engine: "cluster", width: nil, run: run, seconds: monotonicSeconds() - start, paths: sources, outcomes: outcomes)
+        return ImageBatchSummary(engine: "cluster", width: nil, run: run, seconds: monotonicSeconds() - start,
+                                 paths: tasks.map(\.source), outcomes: outcomes)
     }
 
-    private func runComparison(paths: [String], filters: [ImageFilter], folder: String) async throws {
+    private func runComparison(_ batch: ImageBatchRunner) async throws {
         var summaries: [ImageBatchSummary] = []
         for engine in Engine.allCases {
-            let subfolder = URL(fileURLWithPath: folder).appendingPathComponent(engine.rawValue).path
             if output.showsProgress { Terminal.err("\(engine)…") }
-            summaries.append(try await runBatch(paths: paths, filters: filters, folder: subfolder, engine: engine, showProgress: output.showsProgress))
+            summaries.append(try await runLocally(batch.writing(into: engine.rawValue), on: engine))
         }
-        let identical = outputsIdentical(summaries)
+        let comparison = ImageComparison(summaries: summaries)
         if output.json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            struct Comparison: Encodable { var engines: [ImageBatchSummary.Report]; var identicalOutputs: Bool }
-            Terminal.out(String(decoding: try encoder.encode(Comparison(engines: summaries.map(\.report), identicalOutputs: identical)), as: UTF8.self))
+            Terminal.out(try comparison.json())
         } else {
-            for line in ImageBatchSummary.comparisonTable(summaries) { Terminal.out(line) }
-            Terminal.out(identical ? "All three engines wrote identical files." : "The engines' outputs DIFFER.")
+            for line in comparison.lines { Terminal.out(line) }
         }
-        if !identical || summaries.contains(where: { !$0.failures.isEmpty }) { throw ExitCode(1) }
-    }
-
-    /// True when every engine wrote the same bytes for every image.
-    private func outputsIdentical(_ summaries: [ImageBatchSummary]) -> Bool {
-        guard let first = summaries.first else { return true }
-        for (index, outcome) in first.outcomes.enumerated() {
-            guard case .success(let report) = outcome else { continue }
-            let reference = FileManager.default.contents(atPath: report.destination)
-            for other in summaries.dropFirst() {
-                guard case .success(let otherReport) = other.outcomes[index],
-                      FileManager.default.contents(atPath: otherReport.destination) == reference else { return false }
-            }
-        }
-        return true
+        if !comparison.identicalOutputs || comparison.anyFailed { throw ExitCode(1) }
     }
 
     private func generateSamples(count: Int) throws {

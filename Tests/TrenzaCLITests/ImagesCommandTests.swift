@@ -87,7 +87,7 @@ struct ImagesCommandTests {
         #expect(result.output.contains("All three engines wrote identical files."))
         for engine in Engine.allCases {
             let files = try FileManager.default.contentsOfDirectory(atPath: root + "/out/" + engine.rawValue)
-            #expect(files.sorted() == ["sharpen_contrast_grayscale_sample_001.jpg", "sharpen_contrast_grayscale_sample_002.jpg", "sharpen_contrast_grayscale_sample_003.jpg"])
+            #expect(files.sorted() == ["sharpen_contrast-2.0_grayscale_sample_001.jpg", "sharpen_contrast-2.0_grayscale_sample_002.jpg", "sharpen_contrast-2.0_grayscale_sample_003.jpg"])
         }
     }
 
