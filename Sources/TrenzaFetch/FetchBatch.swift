@@ -13,14 +13,18 @@ public struct FetchBatch: Sendable {
     public var run: Int64?
     public var seconds: Double
     public var results: [FetchResult]
+    /// What went wrong without failing a download, such as a folder whose flush failed.
+    public var warnings: [String]
 
-    public init(engine: String, width: Int?, workers: Int? = nil, run: Int64? = nil, seconds: Double, results: [FetchResult]) {
+    public init(engine: String, width: Int?, workers: Int? = nil, run: Int64? = nil, seconds: Double, results: [FetchResult],
+                warnings: [String] = []) {
         self.engine = engine
         self.width = width
         self.workers = workers
         self.run = run
         self.seconds = seconds
         self.results = results
+        self.warnings = warnings
     }
 
     /// One result per item: an outcome that failed outside the download (a worker crashed)

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Synchronization
 import Trenza
 import TrenzaFetch
 
@@ -136,30 +135,26 @@ struct FetchCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         if duplicates > 0 && !quiet { Terminal.err("\(duplicates) repeated URL\(duplicates == 1 ? "" : "s") downloaded once.") }
-        let folder = outputFolder ?? "."
-        if engine.engine == .cluster {
-            guard let batch = try await runOnCluster(requests, folder: folder) else { return }
-            report(batch)
-            if !batch.failures.isEmpty { throw ExitCode(1) }
-            return
-        }
-        let clients = FetchClients()
-        // The clients close their connections whatever happens; errors (and exit codes) go on after.
-        let finished: Result<Void, any Error>
+        let batch = FetchBatchRunner(
+            requests: requests, folder: outputFolder ?? ".", nameTemplate: nameTemplate, width: jobs, perHost: perHost,
+            settings: FetchSettings(
+                retry: RetryPolicy(retries: retries, baseDelay: retryDelay).cappingWaits(at: maxRetryWait),
+                connectTimeout: connectTimeout, readTimeout: timeout, maximumRedirects: maxRedirects, force: force,
+                maximumSize: ByteSize.parse(maxSize) ?? FetchSettings.defaultMaximumSize))
         do {
-            if compare {
-                try await runComparison(requests, folder: folder, clients: clients)
+            if compare { return try await runComparison(batch) }
+            let result: FetchBatch
+            if let local = engine.engine.local {
+                result = try await runLocally(batch, on: local)
             } else {
-                let batch = try await runBatch(requests, folder: folder, engine: engine.engine.local ?? .threads, force: force, clients: clients)
-                report(batch)
-                if !batch.failures.isEmpty { throw ExitCode(1) }
+                guard let clustered = try await runOnCluster(batch) else { return }
+                result = clustered
             }
-            finished = .success(())
-        } catch {
-            finished = .failure(error)
+            report(result)
+            if !result.failures.isEmpty { throw ExitCode(1) }
+        } catch let error as FetchBatchError {
+            throw ValidationError(error.description)
         }
-        await clients.shutdown()
-        try finished.get()
     }
 
     /// The URLs from the arguments, then from the list file.
@@ -183,38 +178,20 @@ struct FetchCommand: AsyncParsableCommand {
         return requests
     }
 
-    private func createFolder(_ folder: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw ValidationError("cannot create the output folder \(folder): \(error.localizedDescription)")
-        }
+    private func runLocally(_ batch: FetchBatchRunner, on engine: Engine) async throws -> FetchBatch {
+        let announce = RetryAnnouncer(json: json, quiet: quiet)
+        let progress = output.showsProgress ? Terminal.progressReporter(total: batch.requests.count, unit: "files") : nil
+        var onEvent: ProgressHandler?
+        if let progress { onEvent = { progress.record($0) } }
+        let result = try await batch.run(on: engine, observer: .init(onEvent: onEvent, onWait: { item, wait in announce.wait(item, wait) }))
+        if progress != nil { Terminal.endProgress() }
+        for problem in result.warnings { Terminal.err("warning: \(problem)") }
+        return result
     }
 
-    private func settings(force: Bool, width: Int, workers: Int?, syncFolderAfterBatch: Bool) -> FetchSettings {
-        FetchSettings(
-            retry: RetryPolicy(retries: retries, baseDelay: retryDelay).cappingWaits(at: maxRetryWait),
-            connectTimeout: connectTimeout, readTimeout: timeout,
-            maximumRedirects: maxRedirects, force: force,
-            perHost: workers.map { workers in perHost.map { ($0 + workers - 1) / workers } } ?? perHost,
-            connectionsPerHost: max(width, perHost ?? 0),
-            syncFolderAfterBatch: syncFolderAfterBatch,
-            maximumSize: ByteSize.parse(maxSize) ?? FetchSettings.defaultMaximumSize)
-    }
-
-    /// The downloads as a run of the cluster, into a folder every worker sees. Each worker
-    /// flushes the folder after each file, since the submitter's flush would be of another
-    /// machine's view of it. The items ask each worker to look for earlier files: what this
-    /// machine lists says nothing of theirs, and the same command must name the same run.
-    private func runOnCluster(_ requests: [DownloadRequest], folder: String) async throws -> FetchBatch? {
-        try createFolder(folder)
-        let absolute = URL(fileURLWithPath: folder).standardizedFileURL.path
-        let settings = settings(force: force, width: jobs, workers: nil, syncFolderAfterBatch: false)
-        let items = FetchItem.batch(requests, folder: absolute, template: nameTemplate, settings: settings).map { item in
-            var item = item
-            item.mayFindEarlierFiles = true
-            return item
-        }
+    /// The downloads as a run of the cluster, into a folder every worker sees.
+    private func runOnCluster(_ batch: FetchBatchRunner) async throws -> FetchBatch? {
+        let items = try batch.clusterItems()
         let start = monotonicSeconds()
         // Only the job's type travels: these clients stay unused here and close at once.
         let clients = FetchClients()
@@ -226,85 +203,6 @@ struct FetchCommand: AsyncParsableCommand {
         guard let outcomes else { return nil }
         return FetchBatch(engine: "cluster", width: nil, run: run, seconds: monotonicSeconds() - start,
                           results: FetchBatch.results(items, outcomes))
-    }
-
-    private func runBatch(_ requests: [DownloadRequest], folder: String, engine: Engine, force: Bool, clients: FetchClients) async throws -> FetchBatch {
-        try createFolder(folder)
-        // Worker processes cannot share one limiter: the per-host limit caps the width, which
-        // the workers share out.
-        let width = engine == .processes ? min(jobs, perHost ?? jobs) : jobs
-        let workers = engine == .processes ? min(width, max(1, ProcessInfo.processInfo.activeProcessorCount)) : nil
-        // One flush of the folder after the batch instead of one per file; it comes before the
-        // results are reported, so a file reported done is durably there.
-        let settings = settings(force: force, width: width, workers: workers, syncFolderAfterBatch: true)
-        let items = FetchItem.batch(requests, folder: folder, template: nameTemplate, settings: settings)
-        let showProgress = !json && !quiet
-        let progress = Terminal.progressReporter(total: items.count, unit: "files")
-        let failedItems = Mutex<Set<Int>>([])
-        let announce = RetryAnnouncer(items: items, json: json, quiet: quiet)
-        let job = FetchJob(clients: clients, onBytes: { index, count in
-            if showProgress { progress.record(.bytes(index: index, count: count)) }
-        }, onResult: { index, result in
-            if !result.succeeded { failedItems.withLock { _ = $0.insert(index) } }
-        }, onWait: { index, wait in
-            announce.wait(index: index, wait)
-        })
-        let start = monotonicSeconds()
-        let outcomes: [Outcome<FetchResult>]
-        if let workers {
-            outcomes = await runInWorkers(items, width: width, workers: workers, clients: clients, announce: announce,
-                                          progress: showProgress ? progress : nil)
-        } else {
-            outcomes = await Runner(engine: engine, width: width).map(job, items) { event in
-                guard showProgress else { return }
-                // A download that failed still returns its result (attempts, status): the bar
-                // counts it as failed all the same.
-                if case .succeeded(let index, _) = event, failedItems.withLock({ $0.contains(index) }) {
-                    progress.record(.failed(ItemFailure(index: index, kind: .jobError, message: "download failed")))
-                } else {
-                    progress.record(event)
-                }
-            }
-        }
-        if showProgress { Terminal.endProgress() }
-        for problem in await clients.syncFolders(items) { Terminal.err("warning: \(problem)") }
-        let seconds = monotonicSeconds() - start
-        return FetchBatch(engine: engine.rawValue, width: width, workers: workers, seconds: seconds, results: FetchBatch.results(items, outcomes))
-    }
-
-    /// The processes engine: `workers` worker processes, each downloading its chunks `width /
-    /// workers` at a time. A worker reports nothing until its chunk is done, so the bar moves by
-    /// chunks and a chunk's retry waits are announced when it ends.
-    private func runInWorkers(_ items: [FetchItem], width: Int, workers: Int, clients: FetchClients,
-                              announce: RetryAnnouncer, progress: ProgressReporter?) async -> [Outcome<FetchResult>] {
-        let chunks = FetchChunk.split(items, width: width, workers: workers)
-        let outcomes = await Runner(engine: .processes, width: workers).map(FetchChunkJob(clients: clients), chunks) { event in
-            guard let progress else { return }
-            switch event {
-            case .started(let chunk):
-                for item in chunks[chunk].items { progress.record(.started(index: item.index)) }
-            case .failed(let failure):
-                for item in chunks[failure.index].items {
-                    progress.record(.failed(ItemFailure(index: item.index, kind: failure.kind, message: failure.message)))
-                }
-            default:
-                break
-            }
-        }
-        return zip(chunks, outcomes).flatMap { chunk, outcome -> [Outcome<FetchResult>] in
-            switch outcome {
-            case .success(let results):
-                for (item, result) in zip(chunk.items, results) {
-                    for wait in result.waits { announce.wait(index: item.index, wait) }
-                    progress?.record(result.succeeded ? .succeeded(index: item.index, duration: .seconds(result.seconds))
-                        : .failed(ItemFailure(index: item.index, kind: .jobError, message: result.error ?? "download failed")))
-                    progress?.record(.bytes(index: item.index, count: result.succeeded ? result.bytes : 0))
-                }
-                return results.map { .success($0) }
-            case .failure(let failure):
-                return chunk.items.map { .failure(ItemFailure(index: $0.index, kind: failure.kind, message: failure.message)) }
-            }
-        }
     }
 
     private func report(_ batch: FetchBatch) {
@@ -319,12 +217,11 @@ struct FetchCommand: AsyncParsableCommand {
         Terminal.out(batch.line)
     }
 
-    private func runComparison(_ requests: [DownloadRequest], folder: String, clients: FetchClients) async throws {
+    private func runComparison(_ batch: FetchBatchRunner) async throws {
         var batches: [FetchBatch] = []
         for engine in Engine.allCases {
-            let subfolder = URL(fileURLWithPath: folder).appendingPathComponent(engine.rawValue).path
-            if !json && !quiet { Terminal.err("\(engine)…") }
-            batches.append(try await runBatch(requests, folder: subfolder, engine: engine, force: true, clients: clients))
+            if output.showsProgress { Terminal.err("\(engine)…") }
+            batches.append(try await runLocally(batch.writing(into: engine.rawValue), on: engine))
         }
         let identical = FetchBatch.identicalFiles(batches)
         if json {

@@ -4,13 +4,10 @@ import TrenzaFetch
 /// Says, as each wait before a retry starts, which file waits, for how long and why: a server
 /// answering `Retry-After: 99999999` must not leave a batch silent for minutes.
 struct RetryAnnouncer: Sendable {
-    let items: [FetchItem]
     let json: Bool
     let quiet: Bool
 
-    func wait(index: Int, _ wait: RetryWait) {
-        guard items.indices.contains(index) else { return }
-        let item = items[index]
+    func wait(_ item: FetchItem, _ wait: RetryWait) {
         let path = item.folder + "/" + item.name.fileName(contentTypeExtension: nil)
         if json {
             Terminal.err(Self.jsonLine(url: item.request.url, path: path, wait: wait))
