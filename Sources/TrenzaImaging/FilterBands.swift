@@ -188,6 +188,12 @@ extension Image {
     /// is; it only changes how fast a large image comes out. With `threads` 1 (or less) everything
     /// runs on the calling thread. A kernel filter followed by `grayscale` is done in one pass.
     public func applying(_ filters: [ImageFilter], threads: Int) -> Image {
+        applying(filters, threads: threads, between: {})
+    }
+
+    /// ``applying(_:threads:)``, calling `between` after each pass: a deadline checked there
+    /// stops a long pipeline between two filters.
+    func applying<Stop: Error>(_ filters: [ImageFilter], threads: Int, between: () throws(Stop) -> Void) throws(Stop) -> Image {
         let threads = max(1, threads)
         var image = self
         var i = filters.startIndex
@@ -200,6 +206,7 @@ extension Image {
                 image = filter.apply(to: image, threads: threads)
                 i += 1
             }
+            try between()
         }
         return image
     }

@@ -8,6 +8,9 @@ public struct ImageTask: Codable, Sendable, Equatable {
     /// The result's path under `destinationFolder`, planned with the batch's other outputs (see
     /// ``ImageOutputPlan``); `nil` names it from the source alone, in the folder itself.
     public var outputName: String?
+    /// The longest this image may take, in seconds; `nil` for no limit. Checked between stages
+    /// and filters (see ``ImageJob``); on the processes engine the worker is also killed then.
+    public var timeout: Double?
     public var filters: [ImageFilter]
     /// The output format; `nil` keeps the input's.
     public var format: ImageFormat?
@@ -23,10 +26,11 @@ public struct ImageTask: Codable, Sendable, Equatable {
 
     public init(source: String, destinationFolder: String, filters: [ImageFilter], format: ImageFormat? = nil,
                 quality: Int = 75, pngCompression: Int = ImageCodec.defaultPNGCompression,
-                maxPixels: Int = ImageCodec.defaultMaxPixels, bandThreads: Int = 1, outputName: String? = nil) {
+                maxPixels: Int = ImageCodec.defaultMaxPixels, bandThreads: Int = 1, outputName: String? = nil, timeout: Double? = nil) {
         self.source = source
         self.destinationFolder = destinationFolder
         self.outputName = outputName
+        self.timeout = timeout
         self.filters = filters
         self.format = format
         self.quality = quality
@@ -61,6 +65,10 @@ public struct ImageReport: Codable, Sendable, Equatable {
 
 /// Reads, filters, encodes and atomically writes one image: the unit of work of `trenza images`
 /// on every engine.
+///
+/// A task's ``ImageTask/timeout`` is checked after the file is read, after decoding, after each
+/// filter and after encoding: a thread cannot be stopped from outside, so an image over its time
+/// fails at the next of these points, before anything is written.
 public struct ImageJob: Job {
     public static let name = "images.process"
     public init() {}
@@ -68,6 +76,11 @@ public struct ImageJob: Job {
     public func run(_ task: ImageTask) throws -> ImageReport {
         let name = URL(fileURLWithPath: task.source).lastPathComponent
         var clock = monotonicSeconds()
+        let deadline = task.timeout.map { clock + $0 }
+        func checkDeadline(_ stage: @autoclosure () -> String) throws(JobError) {
+            guard let deadline, let timeout = task.timeout, monotonicSeconds() > deadline else { return }
+            throw JobError("\(name): timed out after \(formatSeconds(timeout)) (--timeout), \(stage())")
+        }
         func lap() -> Double {
             let now = monotonicSeconds()
             defer { clock = now }
@@ -79,6 +92,7 @@ public struct ImageJob: Job {
         } catch {
             throw JobError("\(name): \(error.reason)")
         }
+        try checkDeadline("while reading")
         let decoded: (image: Image, format: ImageFormat)
         do {
             decoded = try ImageCodec.decode(bytes, maxPixels: task.maxPixels)
@@ -86,7 +100,12 @@ public struct ImageJob: Job {
             throw JobError("\(name): \(error.message)")
         }
         let decodeSeconds = lap()
-        let filtered = decoded.image.applying(task.filters, threads: task.bandThreads)
+        try checkDeadline("while decoding")
+        var filtersDone = 0
+        let filtered = try decoded.image.applying(task.filters, threads: task.bandThreads) { () throws(JobError) in
+            filtersDone += 1
+            try checkDeadline("\(filtersDone) of \(task.filters.count) filter passes done")
+        }
         let filterSeconds = lap()
         let format = task.format ?? decoded.format
         let encoded: [UInt8]
@@ -96,6 +115,7 @@ public struct ImageJob: Job {
             throw JobError("\(name): \(error.message)")
         }
         let encodeSeconds = lap()
+        try checkDeadline("while encoding")
         let destination = task.destination(for: decoded.format)
         do {
             try AtomicFile.write(encoded, to: destination)

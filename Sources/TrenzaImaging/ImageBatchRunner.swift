@@ -22,10 +22,12 @@ public struct ImageBatchRunner: Sendable {
     public var maxPixels: Int
     /// Processes engine: images per message; `nil` sizes chunks from the measured time per image.
     public var chunkSize: Int?
+    /// The longest one image may take, in seconds; `nil` for no limit. See ``ImageTask/timeout``.
+    public var timeout: Double?
 
     public init(inputs: [ImageInput], outputFolder: String, filters: [ImageFilter], format: ImageFormat? = nil,
                 quality: Int = 75, pngCompression: Int = ImageCodec.defaultPNGCompression,
-                maxPixels: Int = ImageCodec.defaultMaxPixels, chunkSize: Int? = nil) {
+                maxPixels: Int = ImageCodec.defaultMaxPixels, chunkSize: Int? = nil, timeout: Double? = nil) {
         self.inputs = inputs
         self.outputFolder = outputFolder
         self.filters = filters
@@ -34,6 +36,7 @@ public struct ImageBatchRunner: Sendable {
         self.pngCompression = pngCompression
         self.maxPixels = maxPixels
         self.chunkSize = chunkSize
+        self.timeout = timeout
     }
 
     /// The batch's tasks, their outputs named and checked: no two results share a file, and no
@@ -53,7 +56,7 @@ public struct ImageBatchRunner: Sendable {
         let tasks = zip(inputs, names).map { input, name in
             ImageTask(source: absolutePaths ? Self.absolute(input.path) : input.path, destinationFolder: folder,
                       filters: filters, format: format, quality: quality, pngCompression: pngCompression,
-                      maxPixels: maxPixels, bandThreads: bandThreads, outputName: name)
+                      maxPixels: maxPixels, bandThreads: bandThreads, outputName: name, timeout: timeout)
         }
         try refuseOverwritingInputs(tasks)
         return tasks
@@ -76,7 +79,10 @@ public struct ImageBatchRunner: Sendable {
         // Fewer images than lanes (one huge photo, say): split each image's rows instead.
         let tasks = try tasks(bandThreads: max(1, width / max(1, inputs.count)))
         try createFolders(for: tasks)
-        let runner = Runner(engine: engine, width: width, options: .init(chunkSize: chunkSize, setup: ImageWorkerSetup()))
+        // A worker process past the limit is killed and replaced: that stops even a decoder
+        // stuck inside one call, which the checks of the job itself cannot.
+        let runner = Runner(engine: engine, width: width, options: .init(
+            timeout: timeout.map { .milliseconds(Int64(($0 * 1000).rounded(.up))) }, chunkSize: chunkSize, setup: ImageWorkerSetup()))
         let start = monotonicSeconds()
         let outcomes = await runner.map(ImageJob(), tasks, onEvent: onEvent)
         return ImageBatchSummary(engine: engine.rawValue, width: width, seconds: monotonicSeconds() - start,

@@ -27,7 +27,14 @@ public struct ImageBatchSummary: Sendable {
     }
 
     public var succeeded: Int { outcomes.filter { $0.output != nil }.count }
-    public var failures: [String] { outcomes.compactMap { $0.failure?.message } }
+    /// Each failure's message; one the job did not write (a worker killed, a timeout) is given
+    /// the image's name, which the job's own messages start with.
+    public var failures: [String] {
+        zip(paths, outcomes).compactMap { path, outcome in
+            guard let failure = outcome.failure else { return nil }
+            return failure.kind == .jobError ? failure.message : URL(fileURLWithPath: path).lastPathComponent + ": " + failure.message
+        }
+    }
     public var megapixels: Double { outcomes.compactMap { $0.output?.megapixels }.reduce(0, +) }
     public var imagesPerSecond: Double { seconds > 0 ? Double(succeeded) / seconds : 0 }
     public var megapixelsPerSecond: Double { seconds > 0 ? megapixels / seconds : 0 }

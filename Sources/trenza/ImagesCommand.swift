@@ -57,6 +57,9 @@ struct ImagesCommand: AsyncParsableCommand {
     @Option(help: "Refuse images with more pixels than this (decompression-bomb guard).")
     var maxPixels = ImageCodec.defaultMaxPixels
 
+    @Option(help: "Seconds one image may take; one over it fails alone (processes engine: its worker is killed and replaced; threads and async: it stops at the next stage or filter).")
+    var timeout: Double?
+
     @Flag(name: [.short, .long], help: "Look into sub-folders too.")
     var recursive = false
 
@@ -94,6 +97,7 @@ struct ImagesCommand: AsyncParsableCommand {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1.") }
         if compare && engine.engine == .cluster { throw ValidationError("--compare runs the three local engines; leave out --engine cluster.") }
         guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive.") }
+        if let timeout { guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds (got \(timeout)).") } }
     }
 
     var parsedSize: (width: Int, height: Int)? {
@@ -115,7 +119,7 @@ struct ImagesCommand: AsyncParsableCommand {
         if repeated > 0 && !output.quiet { Terminal.err("\(repeated) image\(repeated == 1 ? "" : "s") named more than once, processed once.") }
         let batch = ImageBatchRunner(inputs: inputs, outputFolder: outputFolder ?? ".", filters: try ImageFilter.parseList(filters ?? ""),
                                      format: format, quality: quality, pngCompression: pngCompression,
-                                     maxPixels: maxPixels, chunkSize: batchSize)
+                                     maxPixels: maxPixels, chunkSize: batchSize, timeout: timeout)
         do {
             if compare {
                 try await runComparison(batch)

@@ -139,3 +139,44 @@ private func crc32(_ bytes: [UInt8]) -> UInt32 {
     }
     return ~crc
 }
+
+@Suite("trenza images --timeout")
+struct ImageTimeoutTests {
+    struct Summary: Decodable {
+        struct Item: Decodable {
+            var source: String
+            var ok: Bool
+            var error: String?
+        }
+        var succeeded: Int
+        var images: [Item]
+    }
+
+    @Test("an image over its time fails alone, with nothing written, on every engine", arguments: Engine.allCases)
+    func slowImageFailsAlone(engine: Engine) async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("trenza-timeout-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(try await trenza(["images", "--generate", "1", root + "/big", "--size", "1500x1000", "--format", "png", "--quiet"]).status == 0)
+        #expect(try await trenza(["images", "--generate", "1", root + "/small", "--size", "16x12", "--seed", "2", "--quiet"]).status == 0)
+        let result = try await trenza(["images", root + "/big/sample_001.png", root + "/small/sample_001.jpg", "-o", root + "/out",
+                                       "--filters", "blur,blur,blur,blur,blur,blur", "--timeout", "0.2",
+                                       "--engine", engine.rawValue, "-j", "2", "--json"])
+        #expect(result.status == 1, "\(result.output)\n\(result.error)")
+        let summary = try JSONDecoder().decode(Summary.self, from: Data(result.output.utf8))
+        #expect(summary.succeeded == 1)
+        #expect(summary.images.map(\.ok) == [false, true])
+        let error = summary.images.first?.error ?? ""
+        #expect(error.contains("timed out after 200 ms"), "\(error)")
+        let written = try FileManager.default.contentsOfDirectory(atPath: root + "/out")
+        #expect(written == ["blur_blur_blur_blur_blur_blur_sample_001.jpg"], "only the small image's result, and no temporary file")
+    }
+
+    @Test("--timeout must be positive")
+    func badTimeout() async throws {
+        for value in ["0", "-1", "soon"] {
+            let result = try await trenza(["images", "in", "-o", "out", "--filters", "blur", "--timeout", value])
+            #expect(result.status == 2)
+            #expect(result.error.contains("--timeout"), "\(result.error)")
+        }
+    }
+}
