@@ -77,7 +77,8 @@ extension ClusterQueue {
                 for try await status in ProgressFeed(queue: self, run: run).statuses() {
                     progress?(status)
                     while true {
-                        let page = try await retrying { try await $0.results(run: run, from: next, limit: 200) }
+                        let first = next
+                        let page = try await retrying { try await $0.results(run: run, from: first, limit: 200) }
                         // Only the unbroken prefix: a later chunk may finish before an earlier one.
                         let ready = page.enumerated().prefix { $1.seq == next + $0 }.map(\.element)
                         for chunk in ready {

@@ -9,18 +9,24 @@ extension ClusterQueue {
     /// a completion whose reply was lost is accepted again, and the rest are idempotent or
     /// harmless twice. (A claim whose reply was lost leaves its chunks leased to nobody who
     /// knows it: they come back when the lease expires, with one attempt spent.)
+    ///
+    /// Each attempt gets `attemptLimit`: a statement that a server restart left stranded on a
+    /// connection that never answers is abandoned then and tried again on another, instead of
+    /// holding its caller (a worker, a submitter's results) until the socket's keepalive gives up.
     public func retrying<Result: Sendable>(
         patience: Duration = .seconds(60),
-        _ operation: (ClusterQueue) async throws -> Result
+        attemptLimit: Duration = .seconds(30),
+        _ operation: @escaping @Sendable (ClusterQueue) async throws -> Result
     ) async throws -> Result {
         let clock = ContinuousClock()
         let deadline = clock.now + patience
         var delay = Duration.milliseconds(50)
         while true {
             do {
-                return try await operation(self)
+                return try await Self.withDeadline(attemptLimit, "a queue statement") { [self] in try await operation(self) }
             } catch {
-                guard Self.isTransient(error), clock.now + delay < deadline else { throw error }
+                let stranded = if case ClusterError.timedOut = error { true } else { false }
+                guard stranded || Self.isTransient(error), clock.now + delay < deadline else { throw error }
                 logger.debug("queue unreachable, retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
                 try await Task.sleep(for: delay * Double.random(in: 0.5...1))
                 delay = min(delay * 2, .seconds(2))

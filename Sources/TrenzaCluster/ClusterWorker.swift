@@ -165,8 +165,9 @@ public struct ClusterWorker: Sendable {
         do {
             while !Task.isCancelled {
                 if inHand.count < capacity {
+                    let limit = min(options.chunksPerClaim, capacity - inHand.count)
                     let claimed = try await queue.retrying {
-                        try await $0.claim(worker: worker, jobs: keys, limit: min(options.chunksPerClaim, capacity - inHand.count), lease: options.lease)
+                        try await $0.claim(worker: worker, jobs: keys, limit: limit, lease: options.lease)
                     }
                     for chunk in claimed {
                         onEvent?(.claimed(run: chunk.run, seq: chunk.seq, items: chunk.itemCount, attempt: chunk.attempt))
@@ -221,7 +222,8 @@ public struct ClusterWorker: Sendable {
             }
         }
         guard !finished.isEmpty else { return 0 }
-        let accepted = try await queue.retrying { try await $0.complete(finished.map(\.completion)) }
+        let completions = finished.map(\.completion)
+        let accepted = try await queue.retrying { try await $0.complete(completions) }
         for (completion, chunk, seconds) in finished {
             onEvent?(.completed(run: chunk.run, seq: chunk.seq, items: chunk.itemCount, seconds: seconds,
                                 accepted: accepted.contains(completion.lease)))

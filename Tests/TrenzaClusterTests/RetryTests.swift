@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Testing
 import TrenzaCluster
@@ -5,6 +6,25 @@ import TrenzaClusterTestSupport
 
 @Suite("Retries", .serialized, needsPostgres, .timeLimit(.minutes(2)))
 struct RetryTests {
+    /// A statement stranded on a connection that never answers (as a server restart can leave
+    /// one) ignores cancellation: `retrying` must abandon it at the attempt limit and try again.
+    @Test func aStrandedStatementIsAbandonedAndTriedAgain() async throws {
+        try await withQueue { queue, _ in
+            let attempts = Attempts()
+            let value = try await queue.retrying(attemptLimit: .milliseconds(300)) { queue in
+                if attempts.next() == 1 {
+                    await attempts.strand()
+                    return -1
+                }
+                return try await scalar(queue, Int.self, "SELECT 42::bigint")
+            }
+            #expect(value == 42)
+            #expect(attempts.count == 2)
+            #expect(!attempts.strandedReturned, "the second attempt ran while the first was still stranded")
+            attempts.release()
+        }
+    }
+
     @Test func failuresBackOffThenTheChunkDiesKeepingItsError() async throws {
         try await withQueue { queue, _ in
             let run = try await submit(queue, chunks: 1, maxAttempts: 3)
@@ -76,4 +96,21 @@ struct RetryTests {
             #expect(results[0].error?.contains("lost its lease on attempt 2 of 2") == true)
         }
     }
+}
+
+/// Counts `retrying`'s attempts and holds the first in a wait that cancellation does not end.
+private final class Attempts: Sendable {
+    private let state = Mutex<(count: Int, stranded: CheckedContinuation<Void, Never>?, returned: Bool)>((0, nil, false))
+
+    var count: Int { state.withLock { $0.count } }
+    var strandedReturned: Bool { state.withLock { $0.returned } }
+
+    func next() -> Int { state.withLock { $0.count += 1; return $0.count } }
+
+    func strand() async {
+        await withCheckedContinuation { continuation in state.withLock { $0.stranded = continuation } }
+        state.withLock { $0.returned = true }
+    }
+
+    func release() { state.withLock { state in defer { state.stranded = nil }; return state.stranded }?.resume() }
 }
