@@ -142,15 +142,7 @@ private func crc32(_ bytes: [UInt8]) -> UInt32 {
 
 @Suite("trenza images --timeout")
 struct ImageTimeoutTests {
-    struct Summary: Decodable {
-        struct Item: Decodable {
-            var source: String
-            var ok: Bool
-            var error: String?
-        }
-        var succeeded: Int
-        var images: [Item]
-    }
+    typealias Summary = ImagesCommandTests.Summary
 
     @Test("an image over its time fails alone, with nothing written, on every engine", arguments: Engine.allCases)
     func slowImageFailsAlone(engine: Engine) async throws {
