@@ -172,18 +172,16 @@ public enum ImageCodec {
         var status = trenza_codec_status()
         var info = trenza_image_info()
         guard let base = bytes.baseAddress,
-              let handle = decoder.open(base, bytes.count, &info, &status)
+              let handle = decoder.open(base, bytes.count, UInt64(max(0, maxPixels)), &info, &status)
         else {
+            if status.code == TRENZA_CODEC_TOO_MANY_PIXELS { throw tooManyPixels(info, maxPixels: maxPixels) }
             throw error(from: &status, format: name)
         }
         defer { decoder.close(handle) }
 
         let width = Int(info.width), height = Int(info.height)
         let (pixelCount, overflow) = width.multipliedReportingOverflow(by: height)
-        if overflow || pixelCount > maxPixels {
-            throw ImageError(
-                "image is \(width)×\(height) = \(pixelCount) pixels, over the limit of \(maxPixels) (--max-pixels)")
-        }
+        if overflow || pixelCount > maxPixels { throw tooManyPixels(info, maxPixels: maxPixels) }
         guard let mode = Image.Mode.allCases.first(where: { $0.bands == Int(info.channels) }) else {
             throw ImageError("internal error: \(name) decoder produced \(info.channels) bands")
         }
@@ -200,6 +198,12 @@ public enum ImageCodec {
         }
         if let failure { throw failure }
         return Image(width: width, height: height, mode: mode, pixels: pixels)
+    }
+
+    private static func tooManyPixels(_ info: trenza_image_info, maxPixels: Int) -> ImageError {
+        let width = Int(info.width), height = Int(info.height)
+        return ImageError(
+            "image is \(width)×\(height) = \(width * height) pixels, over the limit of \(maxPixels) (--max-pixels)")
     }
 
     private static func encodeWith(
@@ -226,6 +230,8 @@ public enum ImageCodec {
         case TRENZA_CODEC_UNSUPPORTED: ImageError("unsupported \(format): \(detail)")
         case TRENZA_CODEC_NO_MEMORY: ImageError("out of memory decoding \(format)")
         case TRENZA_CODEC_INVALID_ARGUMENT: ImageError("internal error decoding \(format): \(detail)")
+        // The message names the limit and the format already.
+        case TRENZA_CODEC_OVER_LIMIT: ImageError(detail)
         default: ImageError("corrupt \(format) (\(detail))")
         }
     }
@@ -249,7 +255,9 @@ extension ImageFormat {
 
 /// The two-step C decoders (open reads the header, read the pixels) behind one interface.
 private protocol PixelDecoder {
-    static func open(_ data: UnsafePointer<UInt8>, _ size: Int, _ info: UnsafeMutablePointer<trenza_image_info>,
+    /// Fails with TRENZA_CODEC_TOO_MANY_PIXELS when the decoder itself checks `maxPixels` (PNG,
+    /// whose library would otherwise allocate for the claimed size while reading the header).
+    static func open(_ data: UnsafePointer<UInt8>, _ size: Int, _ maxPixels: UInt64, _ info: UnsafeMutablePointer<trenza_image_info>,
                      _ status: UnsafeMutablePointer<trenza_codec_status>) -> OpaquePointer?
     static func read(_ handle: OpaquePointer, _ pixels: UnsafeMutablePointer<UInt8>?, _ capacity: Int,
                      _ status: UnsafeMutablePointer<trenza_codec_status>) -> trenza_codec_code
@@ -257,9 +265,10 @@ private protocol PixelDecoder {
 }
 
 private enum PNGDecoder: PixelDecoder {
-    static func open(_ data: UnsafePointer<UInt8>, _ size: Int, _ info: UnsafeMutablePointer<trenza_image_info>,
+    static func open(_ data: UnsafePointer<UInt8>, _ size: Int, _ maxPixels: UInt64,
+                     _ info: UnsafeMutablePointer<trenza_image_info>,
                      _ status: UnsafeMutablePointer<trenza_codec_status>) -> OpaquePointer? {
-        trenza_png_decoder_open(data, size, info, status)
+        trenza_png_decoder_open(data, size, maxPixels, info, status)
     }
 
     static func read(_ handle: OpaquePointer, _ pixels: UnsafeMutablePointer<UInt8>?, _ capacity: Int,
@@ -271,7 +280,10 @@ private enum PNGDecoder: PixelDecoder {
 }
 
 private enum JPEGDecoder: PixelDecoder {
-    static func open(_ data: UnsafePointer<UInt8>, _ size: Int, _ info: UnsafeMutablePointer<trenza_image_info>,
+    // libjpeg allocates nothing for the image while reading the header: the caller's check after
+    // open comes first.
+    static func open(_ data: UnsafePointer<UInt8>, _ size: Int, _ maxPixels: UInt64,
+                     _ info: UnsafeMutablePointer<trenza_image_info>,
                      _ status: UnsafeMutablePointer<trenza_codec_status>) -> OpaquePointer? {
         trenza_jpeg_decoder_open(data, size, info, status)
     }
