@@ -39,6 +39,15 @@ public enum ImageFormat: String, Sendable, Codable, CaseIterable {
     }
 }
 
+/// What compresses the pixel data of the PNG files Trenza writes.
+public enum PNGDeflater: String, Sendable, Codable, CaseIterable {
+    /// Rows filtered by Trenza (libpng's adaptive choice) and deflated in one libdeflate call:
+    /// about twice as fast as zlib at the same level, files within a percent of its size.
+    case libdeflate
+    /// libpng with zlib, byte for byte the files Trenza wrote before libdeflate.
+    case zlib
+}
+
 /// Why an image could not be read or written, in words a user can act on.
 public struct ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A complete sentence fragment without a file name, e.g. "truncated JPEG (premature end of
@@ -96,9 +105,12 @@ public enum ImageCodec {
     /// Pillow's default zlib level for PNG.
     public static let defaultPNGCompression = 6
 
-    /// Encodes an 8-bit `L`, `RGB` or `RGBA` image as a PNG (lossless) at zlib `compression`
-    /// level 0…9: lower is faster and larger (deflate dominates PNG encoding of photographs).
-    public static func encodePNG(_ image: Image, compression: Int = defaultPNGCompression) throws(ImageError) -> [UInt8] {
+    /// Encodes an 8-bit `L`, `RGB` or `RGBA` image as a PNG (lossless) at `compression` level
+    /// 0…9: lower is faster and larger (deflate dominates PNG encoding of photographs). Both
+    /// deflaters give the same pixels; the bytes of the file differ between them.
+    public static func encodePNG(
+        _ image: Image, compression: Int = defaultPNGCompression, deflater: PNGDeflater = .libdeflate
+    ) throws(ImageError) -> [UInt8] {
         guard (0...9).contains(compression) else {
             throw ImageError("PNG compression must be 0…9, got \(compression)")
         }
@@ -109,8 +121,14 @@ public enum ImageCodec {
             throw ImageError("image is \(image.width)×\(image.height), too large for PNG")
         }
         return try encodeWith(image, format: "PNG") { pixels, out, status in
-            trenza_png_encode(pixels, UInt32(image.width), UInt32(image.height), Int32(image.bands),
-                              Int32(compression), out, status)
+            switch deflater {
+            case .libdeflate:
+                trenza_png_encode_libdeflate(pixels, UInt32(image.width), UInt32(image.height), Int32(image.bands),
+                                             Int32(compression), out, status)
+            case .zlib:
+                trenza_png_encode(pixels, UInt32(image.width), UInt32(image.height), Int32(image.bands),
+                                  Int32(compression), out, status)
+            }
         }
     }
 
@@ -139,12 +157,13 @@ public enum ImageCodec {
     }
 
     /// Encodes `image` in `format`; `quality` (1…100) only matters for JPEG, `compression`
-    /// (0…9) only for PNG.
+    /// (0…9) and `deflater` only for PNG.
     public static func encode(
-        _ image: Image, as format: ImageFormat, quality: Int = 75, compression: Int = defaultPNGCompression
+        _ image: Image, as format: ImageFormat, quality: Int = 75, compression: Int = defaultPNGCompression,
+        deflater: PNGDeflater = .libdeflate
     ) throws(ImageError) -> [UInt8] {
         switch format {
-        case .png: try encodePNG(image, compression: compression)
+        case .png: try encodePNG(image, compression: compression, deflater: deflater)
         case .jpeg: try encodeJPEG(image, quality: quality)
         }
     }

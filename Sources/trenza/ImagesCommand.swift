@@ -4,6 +4,7 @@ import Trenza
 import TrenzaImaging
 
 extension ImageFormat: ExpressibleByArgument {}
+extension PNGDeflater: ExpressibleByArgument {}
 
 struct ImagesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,6 +47,9 @@ struct ImagesCommand: AsyncParsableCommand {
 
     @Option(help: "PNG zlib level, 0–9: lower is faster and larger (6 is Pillow's default).")
     var pngCompression = ImageCodec.defaultPNGCompression
+
+    @Option(help: "What deflates PNG output: libdeflate (faster) or zlib (libpng's own, as before).")
+    var pngDeflate: PNGDeflater = .libdeflate
 
     @Option(help: "Refuse images with more pixels than this (decompression-bomb guard).")
     var maxPixels = ImageCodec.defaultMaxPixels
@@ -130,7 +134,8 @@ struct ImagesCommand: AsyncParsableCommand {
     private func tasks(paths: [String], filters: [ImageFilter], folder: String, bandThreads: Int) -> [ImageTask] {
         paths.map {
             ImageTask(source: $0, destinationFolder: folder, filters: filters, format: format, quality: quality,
-                      pngCompression: pngCompression, maxPixels: maxPixels, bandThreads: bandThreads)
+                      pngCompression: pngCompression, maxPixels: maxPixels, bandThreads: bandThreads,
+                      pngDeflater: pngDeflate)
         }
     }
 
@@ -218,7 +223,8 @@ struct ImagesCommand: AsyncParsableCommand {
         let progress = Terminal.progressReporter(total: count, unit: "images")
         for number in 0..<count {
             let image = SampleImages.generate(width: width, height: height, seed: seed &+ UInt64(number))
-            let bytes = try ImageCodec.encode(image, as: chosen, quality: quality, compression: pngCompression)
+            let bytes = try ImageCodec.encode(image, as: chosen, quality: quality, compression: pngCompression,
+                                              deflater: pngDeflate)
             let path = URL(fileURLWithPath: folder).appendingPathComponent(String(format: "sample_%03d.%@", number + 1, chosen.fileExtension)).path
             try AtomicFile.write(bytes, to: path)
             if !output.quiet { progress.record(.succeeded(index: number, duration: .zero)) }

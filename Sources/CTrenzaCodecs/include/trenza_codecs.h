@@ -87,6 +87,14 @@ trenza_codec_code trenza_png_encode(const uint8_t *pixels, uint32_t width, uint3
                                     int channels, int compression_level, trenza_codec_buffer *out,
                                     trenza_codec_status *status);
 
+/// Encodes like `trenza_png_encode`, but filters the rows itself (libpng's adaptive choice) and
+/// deflates them with libdeflate at `compression_level` 0…9. libdeflate's levels are not zlib's:
+/// the file differs from libpng's at the same level, its pixels do not.
+trenza_codec_code trenza_png_encode_libdeflate(const uint8_t *pixels, uint32_t width,
+                                               uint32_t height, int channels,
+                                               int compression_level, trenza_codec_buffer *out,
+                                               trenza_codec_status *status);
+
 // MARK: JPEG
 
 typedef struct trenza_jpeg_decoder trenza_jpeg_decoder;
