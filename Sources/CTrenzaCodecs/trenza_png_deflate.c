@@ -17,22 +17,25 @@
 
 enum { FILTER_NONE, FILTER_SUB, FILTER_UP, FILTER_AVERAGE, FILTER_PAETH, FILTER_COUNT };
 
-static inline uint8_t paeth_predictor(int left, int up, int up_left) {
+// Written without branches (selects instead) so that the compiler can vectorise the row loop.
+static inline int paeth_predictor(int left, int up, int up_left) {
     int to_left = abs(up - up_left), to_up = abs(left - up_left),
         to_up_left = abs(left + up - 2 * up_left);
-    if (to_left <= to_up && to_left <= to_up_left) return (uint8_t)left;
-    return (uint8_t)(to_up <= to_up_left ? up : up_left);
+    int nearer = to_left <= to_up ? left : up;
+    int nearer_distance = to_left <= to_up ? to_left : to_up;
+    return nearer_distance <= to_up_left ? nearer : up_left;
 }
 
 // The cost of a filtered row in the heuristic the PNG specification suggests and libpng (hence
 // the encoder this replaces) and Pillow use: bytes read as signed, summed by magnitude. Rows
 // closest to zero tend to deflate best.
-static inline unsigned long magnitude(uint8_t value) { return value < 128 ? value : 256u - value; }
+static inline unsigned magnitude(uint8_t value) { return (unsigned)abs((int8_t)value); }
 
 // Writes `row` filtered with `filter` into `out` and returns its cost. `previous` is the row
 // above (zeros for the first row); `bpp` the bytes per pixel.
-static unsigned long filter_row(int filter, const uint8_t *row, const uint8_t *previous,
-                                size_t stride, size_t bpp, uint8_t *out) {
+static unsigned long filter_row(int filter, const uint8_t *restrict row,
+                                const uint8_t *restrict previous, size_t stride, size_t bpp,
+                                uint8_t *restrict out) {
     unsigned long cost = 0;
     size_t x = 0;
     switch (filter) {
