@@ -65,11 +65,12 @@ struct trenza_jpeg_decoder {
 // MARK: Resource limits
 
 // A progressive file can repeat a scan without end, and every scan is a pass over all the image's
-// coefficients: 2,000 copies of the last scan of a 165 KB file took 45 s. Encoders write about
-// ten scans (libjpeg's and Pillow's progressive script: 10 for colour, 6 for grey; mozjpeg and
-// Photoshop fewer than 20), so 100 leaves room for any real file while bounding a hostile one to
-// a few seconds. libjpeg-turbo's own guard (djpeg -maxscans, TurboJPEG's scan limit) allows 500,
-// which would still let that small file run for over 10 s.
+// blocks however few bytes it has: 2,000 copies of the 3-byte last scan of a flat 1024×1024 image
+// took 12 s, of a 165 KB photo's 45 s. Encoders write about ten scans (libjpeg's and Pillow's
+// progressive script: 10 for colour, 6 for grey; mozjpeg and Photoshop fewer than 20), so 100
+// leaves room for any real file while holding a hostile one to about ten times the work of a
+// real progressive file of its size (which the pixel limit bounds). libjpeg-turbo's own guard
+// (djpeg -maxscans, TurboJPEG's scan limit) allows 500: fifty times.
 #define MAX_SCANS 100
 
 static void check_scan_count(j_common_ptr common) {
