@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libdeflate.h>
 #include <png.h>
 
 #include "codecs_internal.h"
@@ -67,7 +68,10 @@ static trenza_codec_code report(struct trenza_png_decoder *decoder, trenza_codec
 // 69-byte file claiming 2^31 - 1 pixels a row), which is too late for the pixel limit. Returns 0
 // when the bytes do not start that way; libpng then reports the problem itself.
 static int read_claimed_size(const uint8_t *data, size_t size, uint32_t *width, uint32_t *height) {
-    if (size < 24 || memcmp(data + 12, "IHDR", 4) != 0) return 0;
+    if (size < 33 || memcmp(data + 8, "\0\0\0\x0DIHDR", 8) != 0) return 0;
+    // A damaged header is libpng's to report ("IHDR: CRC error"), not a size to believe.
+    uint32_t crc = (uint32_t)data[29] << 24 | (uint32_t)data[30] << 16 | (uint32_t)data[31] << 8 | data[32];
+    if (libdeflate_crc32(0, data + 12, 17) != crc) return 0;
     *width = (uint32_t)data[16] << 24 | (uint32_t)data[17] << 16 | (uint32_t)data[18] << 8 | data[19];
     *height = (uint32_t)data[20] << 24 | (uint32_t)data[21] << 16 | (uint32_t)data[22] << 8 | data[23];
     return 1;

