@@ -52,9 +52,16 @@ public func peakMemoryGrowth<T>(_ body: () throws -> T) rethrows -> (result: T, 
 }
 
 private func statusField(_ name: String) -> Int? {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-    for line in status.split(separator: "\n") where line.hasPrefix(name + ":") {
-        return Int(line.dropFirst(name.count + 1).split(separator: " ").first ?? "")
+    // stdio, not String(contentsOfFile:): /proc files report a size of 0, and Foundation may read
+    // that many bytes.
+    guard let file = fopen("/proc/self/status", "r") else { return nil }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 256)
+    while fgets(&line, Int32(line.count), file) != nil {
+        let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if text.hasPrefix(name + ":") {
+            return Int(text.dropFirst(name.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
+        }
     }
     return nil
 }
