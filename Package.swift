@@ -63,7 +63,7 @@ let package = Package(
         ),
         .target(
             name: "CTrenzaCodecs",
-            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("deflate")]
         ),
         .target(name: "CTrenzaKernels"),
         .target(

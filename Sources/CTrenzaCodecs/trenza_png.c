@@ -1,7 +1,9 @@
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <libdeflate.h>
 #include <png.h>
 
 #include "codecs_internal.h"
@@ -56,15 +58,59 @@ static trenza_codec_code report(struct trenza_png_decoder *decoder, trenza_codec
     return TRENZA_CODEC_CORRUPT;
 }
 
+// Pillow's cap on one text chunk (ImageFile.SAFEBLOCK). We keep no ancillary chunk but tRNS, so
+// only PLTE (768 bytes) and tRNS (256) are ever held in memory; the cap guards the rest.
+#define CHUNK_MALLOC_MAX (1024 * 1024)
+#define CHUNK_CACHE_MAX 128
+
+// IHDR must follow the signature, so its size can be read from the bytes before libpng is set up:
+// libpng allocates row buffers of the claimed width as soon as the header is processed (6 GB for a
+// 69-byte file claiming 2^31 - 1 pixels a row), which is too late for the pixel limit. Returns 0
+// when the bytes do not start that way; libpng then reports the problem itself.
+static int read_claimed_size(const uint8_t *data, size_t size, uint32_t *width, uint32_t *height) {
+    if (size < 33 || memcmp(data + 8, "\0\0\0\x0DIHDR", 8) != 0) return 0;
+    // A damaged header is libpng's to report ("IHDR: CRC error"), not a size to believe.
+    uint32_t crc = (uint32_t)data[29] << 24 | (uint32_t)data[30] << 16 | (uint32_t)data[31] << 8 | data[32];
+    if (libdeflate_crc32(0, data + 12, 17) != crc) return 0;
+    *width = (uint32_t)data[16] << 24 | (uint32_t)data[17] << 16 | (uint32_t)data[18] << 8 | data[19];
+    *height = (uint32_t)data[20] << 24 | (uint32_t)data[21] << 16 | (uint32_t)data[22] << 8 | data[23];
+    return 1;
+}
+
+static void limit_resources(png_structp png, uint64_t max_pixels) {
+    // A side longer than the pixel budget cannot fit in it; beyond that the budget, checked above,
+    // is the limit (libpng's default of a million a side would refuse long strips it allows).
+    png_uint_32 side = max_pixels > PNG_UINT_31_MAX ? PNG_UINT_31_MAX
+                       : max_pixels == 0            ? 1
+                                                    : (png_uint_32)max_pixels;
+    png_set_user_limits(png, side, side);
+    // libpng 1.6.39 reads a text chunk into a buffer of the length it claims (2 GB for a 44-byte
+    // file) without consulting the malloc cap, so capping is not enough: every ancillary chunk but
+    // tRNS is skipped unread (its CRC still checked). None of them changes the pixels we decode —
+    // gamma, colour profiles, text and background are ignored, as Pillow ignores them for pixels —
+    // and skipping spares the inflating of zTXt/iTXt/iCCP too.
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
+    png_set_chunk_malloc_max(png, CHUNK_MALLOC_MAX);
+    png_set_chunk_cache_max(png, CHUNK_CACHE_MAX);
+}
+
 void trenza_png_decoder_close(trenza_png_decoder *decoder) {
     if (decoder == NULL) return;
     if (decoder->png != NULL) png_destroy_read_struct(&decoder->png, &decoder->info, NULL);
     free(decoder);
 }
 
-trenza_png_decoder *trenza_png_decoder_open(const uint8_t *data, size_t size,
+trenza_png_decoder *trenza_png_decoder_open(const uint8_t *data, size_t size, uint64_t max_pixels,
                                             trenza_image_info *info, trenza_codec_status *status) {
     trenza_status_ok(status);
+    uint32_t claimed_width, claimed_height;
+    if (read_claimed_size(data, size, &claimed_width, &claimed_height) &&
+        (uint64_t)claimed_width * claimed_height > max_pixels) {
+        *info = (trenza_image_info){.width = claimed_width, .height = claimed_height};
+        trenza_status_set(status, TRENZA_CODEC_TOO_MANY_PIXELS, "%" PRIu32 "x%" PRIu32 " pixels",
+                          claimed_width, claimed_height);
+        return NULL;
+    }
     struct trenza_png_decoder *decoder = calloc(1, sizeof *decoder);
     if (decoder == NULL) {
         trenza_status_set(status, TRENZA_CODEC_NO_MEMORY, "out of memory");
@@ -86,9 +132,7 @@ trenza_png_decoder *trenza_png_decoder_open(const uint8_t *data, size_t size,
         return NULL;
     }
     png_set_read_fn(decoder->png, decoder, read_from_memory);
-    // libpng's default cap of a million pixels a side would refuse long strips that the caller's
-    // pixel limit allows; the size check belongs to the caller, with its own message.
-    png_set_user_limits(decoder->png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+    limit_resources(decoder->png, max_pixels);
     png_read_info(decoder->png, decoder->info);
 
     png_uint_32 width, height;

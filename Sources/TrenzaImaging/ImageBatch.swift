@@ -18,6 +18,9 @@ public struct ImageTask: Codable, Sendable, Equatable {
     public var quality: Int
     /// PNG zlib level, 0…9.
     public var pngCompression: Int
+    /// What deflates PNG output; nil means libdeflate (optional so that a task encoded without it
+    /// still decodes).
+    public var pngDeflater: PNGDeflater?
     /// The decompression-bomb limit.
     public var maxPixels: Int
     /// Threads that split this image's filters into row bands: more than one pays off when a
@@ -26,7 +29,8 @@ public struct ImageTask: Codable, Sendable, Equatable {
 
     public init(source: String, destinationFolder: String, filters: [ImageFilter], format: ImageFormat? = nil,
                 quality: Int = 75, pngCompression: Int = ImageCodec.defaultPNGCompression,
-                maxPixels: Int = ImageCodec.defaultMaxPixels, bandThreads: Int = 1, outputName: String? = nil, timeout: Double? = nil) {
+                maxPixels: Int = ImageCodec.defaultMaxPixels, bandThreads: Int = 1, pngDeflater: PNGDeflater? = nil,
+                outputName: String? = nil, timeout: Double? = nil) {
         self.source = source
         self.destinationFolder = destinationFolder
         self.outputName = outputName
@@ -35,6 +39,7 @@ public struct ImageTask: Codable, Sendable, Equatable {
         self.format = format
         self.quality = quality
         self.pngCompression = pngCompression
+        self.pngDeflater = pngDeflater
         self.maxPixels = maxPixels
         self.bandThreads = bandThreads
     }
@@ -110,7 +115,8 @@ public struct ImageJob: Job {
         let format = task.format ?? decoded.format
         let encoded: [UInt8]
         do {
-            encoded = try ImageCodec.encode(filtered, as: format, quality: task.quality, compression: task.pngCompression)
+            encoded = try ImageCodec.encode(filtered, as: format, quality: task.quality, compression: task.pngCompression,
+                                         deflater: task.pngDeflater ?? .libdeflate)
         } catch {
             throw JobError("\(name): \(error.message)")
         }

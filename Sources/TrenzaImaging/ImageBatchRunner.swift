@@ -19,6 +19,8 @@ public struct ImageBatchRunner: Sendable {
     public var format: ImageFormat?
     public var quality: Int
     public var pngCompression: Int
+    /// What deflates PNG output.
+    public var pngDeflater: PNGDeflater
     public var maxPixels: Int
     /// Processes engine: images per message; `nil` sizes chunks from the measured time per image.
     public var chunkSize: Int?
@@ -26,7 +28,7 @@ public struct ImageBatchRunner: Sendable {
     public var timeout: Double?
 
     public init(inputs: [ImageInput], outputFolder: String, filters: [ImageFilter], format: ImageFormat? = nil,
-                quality: Int = 75, pngCompression: Int = ImageCodec.defaultPNGCompression,
+                quality: Int = 75, pngCompression: Int = ImageCodec.defaultPNGCompression, pngDeflater: PNGDeflater = .libdeflate,
                 maxPixels: Int = ImageCodec.defaultMaxPixels, chunkSize: Int? = nil, timeout: Double? = nil) {
         self.inputs = inputs
         self.outputFolder = outputFolder
@@ -34,6 +36,7 @@ public struct ImageBatchRunner: Sendable {
         self.format = format
         self.quality = quality
         self.pngCompression = pngCompression
+        self.pngDeflater = pngDeflater
         self.maxPixels = maxPixels
         self.chunkSize = chunkSize
         self.timeout = timeout
@@ -56,7 +59,7 @@ public struct ImageBatchRunner: Sendable {
         let tasks = zip(inputs, names).map { input, name in
             ImageTask(source: absolutePaths ? Self.absolute(input.path) : input.path, destinationFolder: folder,
                       filters: filters, format: format, quality: quality, pngCompression: pngCompression,
-                      maxPixels: maxPixels, bandThreads: bandThreads, outputName: name, timeout: timeout)
+                      maxPixels: maxPixels, bandThreads: bandThreads, pngDeflater: pngDeflater, outputName: name, timeout: timeout)
         }
         try refuseOverwritingInputs(tasks)
         return tasks

@@ -4,6 +4,7 @@ import Trenza
 import TrenzaImaging
 
 extension ImageFormat: ExpressibleByArgument {}
+extension PNGDeflater: ExpressibleByArgument {}
 
 struct ImagesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -53,6 +54,9 @@ struct ImagesCommand: AsyncParsableCommand {
 
     @Option(help: "PNG zlib level, 0–9: lower is faster and larger (6 is Pillow's default).")
     var pngCompression = ImageCodec.defaultPNGCompression
+
+    @Option(help: "What deflates PNG output: libdeflate (faster) or zlib (libpng's own, as before).")
+    var pngDeflate: PNGDeflater = .libdeflate
 
     @Option(help: "Refuse images with more pixels than this (decompression-bomb guard).")
     var maxPixels = ImageCodec.defaultMaxPixels
@@ -118,7 +122,7 @@ struct ImagesCommand: AsyncParsableCommand {
         }
         if repeated > 0 && !output.quiet { Terminal.err("\(repeated) image\(repeated == 1 ? "" : "s") named more than once, processed once.") }
         let batch = ImageBatchRunner(inputs: inputs, outputFolder: outputFolder ?? ".", filters: try ImageFilter.parseList(filters ?? ""),
-                                     format: format, quality: quality, pngCompression: pngCompression,
+                                     format: format, quality: quality, pngCompression: pngCompression, pngDeflater: pngDeflate,
                                      maxPixels: maxPixels, chunkSize: batchSize, timeout: timeout)
         do {
             if compare {
@@ -190,7 +194,8 @@ struct ImagesCommand: AsyncParsableCommand {
         let progress = Terminal.progressReporter(total: count, unit: "images")
         for number in 0..<count {
             let image = SampleImages.generate(width: width, height: height, seed: seed &+ UInt64(number))
-            let bytes = try ImageCodec.encode(image, as: chosen, quality: quality, compression: pngCompression)
+            let bytes = try ImageCodec.encode(image, as: chosen, quality: quality, compression: pngCompression,
+                                              deflater: pngDeflate)
             let path = URL(fileURLWithPath: folder).appendingPathComponent(String(format: "sample_%03d.%@", number + 1, chosen.fileExtension)).path
             try AtomicFile.write(bytes, to: path)
             if !output.quiet { progress.record(.succeeded(index: number, duration: .zero)) }

@@ -188,7 +188,50 @@ def jpeg_fixtures():
     save("jpeg-L", pillow_image("L", 31), quality=90)
     save("jpeg-L-progressive", pillow_image("L", 32), quality=90, progressive=True)
     save("jpeg-CMYK", pillow_image("CMYK", 33), quality=90)
+    square = Image.new("RGB", (128, 128))
+    square.putdata([pixel for row in samples(3, 255, 35, 128, 128) for pixel in row])
+    save("jpeg-photoshop-style", square, quality=92)
+    files["jpeg-photoshop-style"] = photoshop_style(files["jpeg-photoshop-style"])
     return files
+
+
+def segments(jpeg):
+    """The marker segments of a baseline JPEG before its scan, as (marker, payload), and the
+    rest of the file from the start-of-scan marker on."""
+    position, found = 2, []
+    while jpeg[position + 1] != 0xDA:
+        marker = jpeg[position + 1]
+        (length,) = struct.unpack(">H", jpeg[position + 2:position + 4])
+        found.append((marker, jpeg[position + 4:position + 2 + length]))
+        position += 2 + length
+    return found, jpeg[position:]
+
+
+def photoshop_style(jpeg):
+    """Pillow's JPEG rewritten with the header layout of files from old Adobe Photoshop (4.0),
+    like Pillow's own test image hopper.jpg: JFIF 1.01 at 96 dpi, a comment, and one
+    quantisation or Huffman table per segment (Pillow groups them). The scan is unchanged."""
+    found, scan = segments(jpeg)
+    out = [b"\xff\xd8", segment(0xE0, b"JFIF\x00\x01\x01\x01\x00\x60\x00\x60\x00\x00"),
+           segment(0xFE, b"Trenza test file in the layout of Adobe Photoshop 4.0\x00")]
+    for marker, payload in found:
+        if marker == 0xDB:  # DQT: one precision/index byte, then 64 (8-bit) or 128 bytes
+            while payload:
+                size = 1 + (128 if payload[0] >> 4 else 64)
+                out.append(segment(0xDB, payload[:size]))
+                payload = payload[size:]
+        elif marker == 0xC4:  # DHT: class/index byte, 16 counts, then that many symbols
+            while payload:
+                size = 17 + sum(payload[1:17])
+                out.append(segment(0xC4, payload[:size]))
+                payload = payload[size:]
+        elif marker not in (0xE0, 0xFE):
+            out.append(segment(marker, payload))
+    return b"".join(out) + scan
+
+
+def segment(marker, payload):
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
 
 
 def broken_files(png, jpeg):
@@ -203,6 +246,58 @@ def broken_files(png, jpeg):
     patched[sof + 5:sof + 9] = struct.pack(">HH", 60000, 50000)  # height, width
     broken["bomb.jpg"] = bytes(patched)
     return broken
+
+
+def png_problems(data):
+    """What a strict reader finds wrong with a PNG Trenza wrote (8-bit L/RGB/RGBA, not
+    interlaced), as sentences; none for a valid file. Stricter than Pillow, which skips CRCs of
+    ancillary chunks and does not care about bytes after IEND."""
+    problems = []
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return ["no PNG signature"]
+    position, chunks = 8, []
+    while position < len(data):
+        if position + 12 > len(data):
+            return problems + [f"chunk header cut at byte {position}"]
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        body = data[position + 8:position + 8 + length]
+        if len(body) != length or position + 12 + length > len(data):
+            return problems + [f"{kind!r} cut short"]
+        (crc,) = struct.unpack(">I", data[position + 8 + length:position + 12 + length])
+        if crc != zlib.crc32(kind + body) & 0xFFFFFFFF:
+            problems.append(f"{kind!r} CRC mismatch")
+        chunks.append((kind, body))
+        position += 12 + length
+        if kind == b"IEND":
+            break
+    if position != len(data):
+        problems.append(f"{len(data) - position} bytes after IEND")
+    kinds = [kind for kind, _ in chunks]
+    if not kinds or kinds[0] != b"IHDR" or len(chunks[0][1]) != 13:
+        return problems + ["IHDR is not the first chunk or not 13 bytes"]
+    if kinds[-1] != b"IEND" or chunks[-1][1]:
+        problems.append("IEND is not last or not empty")
+    idats = [index for index, kind in enumerate(kinds) if kind == b"IDAT"]
+    if not idats or idats != list(range(idats[0], idats[-1] + 1)):
+        problems.append("IDAT chunks missing or not consecutive")
+    width, height, depth, colour, compression, filtering, interlace = struct.unpack(">IIBBBBB", chunks[0][1])
+    channels = {0: 1, 2: 3, 6: 4}.get(colour)
+    if not width or not height or depth != 8 or channels is None or (compression, filtering, interlace) != (0, 0, 0):
+        return problems + [f"unexpected IHDR {width}x{height} depth {depth} colour {colour}"]
+    stream = zlib.decompressobj()  # checks the zlib header and the Adler-32 at the end
+    try:
+        raw = stream.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))
+    except zlib.error as error:
+        return problems + [f"zlib: {error}"]
+    if not stream.eof or stream.unused_data:
+        problems.append("the zlib stream does not end exactly at the end of the IDAT data")
+    stride = 1 + width * channels
+    if len(raw) != stride * height:
+        return problems + [f"{len(raw)} bytes of filtered rows, expected {stride * height}"]
+    bad = [row for row in range(height) if raw[row * stride] > 4]
+    if bad:
+        problems.append(f"rows {bad[:5]} have filter types above 4")
+    return problems
 
 
 def main():
@@ -239,6 +334,8 @@ def main():
                          "height": im.height, "pillowMode": im.mode, "format": im.format}
                 if im.format == "JPEG":
                     entry["subsampling"] = JpegImagePlugin.get_sampling(im)
+                else:
+                    entry["problems"] = png_problems(path.read_bytes())
                 manifest["ours"][path.stem] = entry
 
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))

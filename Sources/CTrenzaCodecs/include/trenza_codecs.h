@@ -25,6 +25,11 @@ typedef enum trenza_codec_code {
     TRENZA_CODEC_NO_MEMORY = 4,
     /// The caller passed something inconsistent (a bug on the Swift side, not in the file).
     TRENZA_CODEC_INVALID_ARGUMENT = 5,
+    /// The header claims more pixels than the caller allows; `info` holds the claimed size.
+    TRENZA_CODEC_TOO_MANY_PIXELS = 6,
+    /// The file would cost more time or memory than a sane image needs (message says which):
+    /// a hostile or broken file.
+    TRENZA_CODEC_OVER_LIMIT = 7,
 } trenza_codec_code;
 
 /// The outcome of a call: a code and, unless OK, a NUL-terminated message without a trailing
@@ -63,8 +68,10 @@ const char *trenza_codecs_png_version(void);
 typedef struct trenza_png_decoder trenza_png_decoder;
 
 /// Reads the PNG header from `data` (which must stay valid until the decoder is closed) and sets
-/// up the conversion to 8-bit L, RGB or RGBA. Returns NULL and fills `status` on failure.
-trenza_png_decoder *trenza_png_decoder_open(const uint8_t *data, size_t size,
+/// up the conversion to 8-bit L, RGB or RGBA. Returns NULL and fills `status` on failure; an
+/// image of more than `max_pixels` pixels fails with TRENZA_CODEC_TOO_MANY_PIXELS and its size
+/// in `info`, before libpng allocates anything for it.
+trenza_png_decoder *trenza_png_decoder_open(const uint8_t *data, size_t size, uint64_t max_pixels,
                                             trenza_image_info *info, trenza_codec_status *status);
 
 /// Decodes all pixels into `pixels` (rows of width × channels bytes, no padding) and checks the
@@ -79,6 +86,14 @@ void trenza_png_decoder_close(trenza_png_decoder *decoder);
 trenza_codec_code trenza_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
                                     int channels, int compression_level, trenza_codec_buffer *out,
                                     trenza_codec_status *status);
+
+/// Encodes like `trenza_png_encode`, but filters the rows itself (libpng's adaptive choice) and
+/// deflates them with libdeflate at `compression_level` 0…9. libdeflate's levels are not zlib's:
+/// the file differs from libpng's at the same level, its pixels do not.
+trenza_codec_code trenza_png_encode_libdeflate(const uint8_t *pixels, uint32_t width,
+                                               uint32_t height, int channels,
+                                               int compression_level, trenza_codec_buffer *out,
+                                               trenza_codec_status *status);
 
 // MARK: JPEG
 
