@@ -140,6 +140,7 @@ trenza_png_decoder *trenza_png_decoder_open(const uint8_t *data, size_t size,
     info->width = width;
     info->height = height;
     info->channels = decoder->channels;
+    info->orientation = 1;
     return decoder;
 }
 

@@ -80,14 +80,19 @@ public struct ImageJob: Job {
         } catch {
             throw JobError("\(name): \(error.reason)")
         }
-        let decoded: (image: Image, format: ImageFormat)
+        let decoded: DecodedImage
         do {
-            decoded = try ImageCodec.decode(bytes, maxPixels: task.maxPixels)
+            decoded = try ImageCodec.decode(bytes, maxPixels: task.maxPixels, for: task.filters)
         } catch {
             throw JobError("\(name): \(error.message)")
         }
         let decodeSeconds = lap()
-        let filtered = decoded.image.applying(task.filters, threads: task.bandThreads)
+        let filtered: Image
+        do {
+            filtered = try decoded.applying(task.filters, threads: task.bandThreads)
+        } catch {
+            throw JobError("\(name): \(error)")
+        }
         let filterSeconds = lap()
         let format = task.format ?? decoded.format
         let encoded: [UInt8]
