@@ -275,7 +275,8 @@ def main():
         input_name = f"in_{n}.raw"
         (out / input_name).write_bytes(image.tobytes())
         for filters in pipelines:
-            result = apply(image, filters)
+            # A copy: thumbnail changes its image in place.
+            result = apply(image.copy(), filters)
             output_name = f"out_{len(cases)}.raw"
             (out / output_name).write_bytes(result.tobytes())
             cases.append({
