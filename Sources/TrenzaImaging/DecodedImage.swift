@@ -1,15 +1,19 @@
 /// A decoded file: its pixels plus what the filters need to know about the file itself.
 public struct DecodedImage: Sendable, Equatable {
+    /// The pixels, at the file's size or, after a JPEG draft, at the scaled one.
     public var image: Image
+    /// What the file was.
     public var format: ImageFormat
     /// The JPEG's EXIF Orientation, 1…8 (1 when it has none, and for PNG), which `orient` applies.
     public var orientation: Int
     /// The size stored in the file; the image is smaller when libjpeg scaled it for a thumbnail.
     public var fileWidth: Int
+    /// The height stored in the file.
     public var fileHeight: Int
     /// 1, or the 2, 4 or 8 libjpeg divided the size by (Pillow's `draft`).
     public var draftScale: Int
 
+    /// A decoded image; the file's size defaults to the image's (no draft scaling).
     public init(image: Image, format: ImageFormat, orientation: Int = 1, fileWidth: Int? = nil,
                 fileHeight: Int? = nil, draftScale: Int = 1) {
         self.image = image
@@ -62,8 +66,9 @@ public struct DecodedImage: Sendable, Equatable {
 public struct ImageGeometryError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The crop, as written.
     public var filter: ImageFilter
-    /// The size of the image when the crop came to it.
+    /// The width of the image when the crop came to it.
     public var width: Int
+    /// The height of the image when the crop came to it.
     public var height: Int
 
     public var description: String {

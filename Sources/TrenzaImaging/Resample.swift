@@ -2,12 +2,24 @@ import CTrenzaKernels
 
 /// The resampling filters of Pillow's `Image.resize`, by their `Image.Resampling` names.
 public enum ResampleFilter: String, Sendable, Codable, CaseIterable {
-    case nearest, box, bilinear, hamming, bicubic, lanczos
+    /// The source pixel under each output pixel's centre; RGBA is not premultiplied for it.
+    case nearest
+    /// The mean of the source pixels each output pixel covers.
+    case box
+    /// The triangle filter.
+    case bilinear
+    /// A Hamming-windowed sinc, one pixel wide: sharper than bilinear at the same cost.
+    case hamming
+    /// Keys' cubic with a = −0.5: the default.
+    case bicubic
+    /// A three-lobed Lanczos-windowed sinc.
+    case lanczos
 
     /// `Image.resize`'s default.
     public static let `default` = ResampleFilter.bicubic
 
-    /// How far the filter reaches at scale 1, in source pixels (Pillow's `_filters_support`).
+    /// How far the filter reaches at scale 1, in source pixels (Pillow's `_filters_support`,
+    /// where NEAREST counts as 0.5).
     var support: Double {
         switch self {
         case .nearest, .box: 0.5
@@ -17,13 +29,15 @@ public enum ResampleFilter: String, Sendable, Codable, CaseIterable {
         }
     }
 
-    var c: trenza_resample_filter {
+    /// The C convolution filter; nil for NEAREST, which Pillow does by affine scaling instead.
+    var convolution: trenza_resample_filter? {
         switch self {
+        case .nearest: nil
         case .box: TRENZA_RESAMPLE_BOX
         case .bilinear: TRENZA_RESAMPLE_BILINEAR
         case .hamming: TRENZA_RESAMPLE_HAMMING
+        case .bicubic: TRENZA_RESAMPLE_BICUBIC
         case .lanczos: TRENZA_RESAMPLE_LANCZOS
-        case .bicubic, .nearest: TRENZA_RESAMPLE_BICUBIC
         }
     }
 }
@@ -72,12 +86,12 @@ extension Image {
         let out = pixels.withUnsafeBufferPointer { src in
             f.withUnsafeBufferPointer { boxPointer in
                 makePixels(count: outWidth * outHeight * b) { dst in
-                    let status: Int32 = if filter == .nearest {
+                    let status: Int32 = if let convolution = filter.convolution {
+                        trenza_resample(src.baseAddress, Int32(width), Int32(height), Int32(b),
+                                        boxPointer.baseAddress, convolution, dst, Int32(outWidth), Int32(outHeight))
+                    } else {
                         trenza_resize_nearest(src.baseAddress, Int32(width), Int32(height), Int32(b),
                                               boxPointer.baseAddress, dst, Int32(outWidth), Int32(outHeight))
-                    } else {
-                        trenza_resample(src.baseAddress, Int32(width), Int32(height), Int32(b),
-                                        boxPointer.baseAddress, filter.c, dst, Int32(outWidth), Int32(outHeight))
                     }
                     precondition(status == 0, "out of memory resampling a \(width)×\(height) image")
                 }
