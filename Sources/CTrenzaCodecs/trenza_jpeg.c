@@ -51,6 +51,8 @@ static int warned_of_truncation(const struct error_manager *errors) {
 
 // MARK: Decoding
 
+static int exif_orientation(struct jpeg_decompress_struct *cinfo);
+
 enum colour_handling { COPY_ROWS, CMYK_TO_RGB };
 
 struct trenza_jpeg_decoder {
@@ -147,6 +149,7 @@ trenza_jpeg_decoder *trenza_jpeg_decoder_open(const uint8_t *data, size_t size,
     jpeg_create_decompress(&decoder->cinfo);
     decoder->created = 1;
     jpeg_mem_src(&decoder->cinfo, data, (unsigned long)size);
+    jpeg_save_markers(&decoder->cinfo, JPEG_APP0 + 1, 0xFFFF);
     jpeg_read_header(&decoder->cinfo, TRUE);
     limit_resources(decoder);
 
@@ -187,7 +190,68 @@ trenza_jpeg_decoder *trenza_jpeg_decoder_open(const uint8_t *data, size_t size,
     info->width = cinfo->image_width;
     info->height = cinfo->image_height;
     info->channels = decoder->channels;
+    info->orientation = exif_orientation(cinfo);
     return decoder;
+}
+
+trenza_codec_code trenza_jpeg_decoder_scale(trenza_jpeg_decoder *decoder, int denominator,
+                                            trenza_image_info *info, trenza_codec_status *status) {
+    trenza_status_ok(status);
+    if (denominator != 1 && denominator != 2 && denominator != 4 && denominator != 8) {
+        trenza_status_set(status, TRENZA_CODEC_INVALID_ARGUMENT, "scale 1/%d", denominator);
+        return TRENZA_CODEC_INVALID_ARGUMENT;
+    }
+    if (setjmp(decoder->errors.jump)) return report_error(decoder, status);
+    struct jpeg_decompress_struct *cinfo = &decoder->cinfo;
+    cinfo->scale_num = 1;
+    cinfo->scale_denom = (unsigned)denominator;
+    jpeg_calc_output_dimensions(cinfo);
+    info->width = cinfo->output_width;
+    info->height = cinfo->output_height;
+    return TRENZA_CODEC_OK;
+}
+
+// The Orientation tag (0x0112) of IFD0 in the first APP1 segment that starts "Exif\0\0", the one
+// Pillow's exif_transpose reads; 1 (as is) for anything missing, short or out of range.
+static unsigned read_tiff16(const JOCTET *p, int big_endian) {
+    return big_endian ? (unsigned)(p[0] << 8 | p[1]) : (unsigned)(p[1] << 8 | p[0]);
+}
+
+static unsigned long read_tiff32(const JOCTET *p, int big_endian) {
+    return big_endian ? (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 | (unsigned long)p[2] << 8 | p[3]
+                      : (unsigned long)p[3] << 24 | (unsigned long)p[2] << 16 | (unsigned long)p[1] << 8 | p[0];
+}
+
+static int exif_orientation(struct jpeg_decompress_struct *cinfo) {
+    for (jpeg_saved_marker_ptr marker = cinfo->marker_list; marker != NULL; marker = marker->next) {
+        if (marker->marker != JPEG_APP0 + 1 || marker->data_length < 6 ||
+            memcmp(marker->data, "Exif\0\0", 6) != 0)
+            continue;
+        const JOCTET *tiff = marker->data + 6;
+        size_t size = marker->data_length - 6;
+        if (size < 8) return 1;
+        int big_endian;
+        if (tiff[0] == 'I' && tiff[1] == 'I') big_endian = 0;
+        else if (tiff[0] == 'M' && tiff[1] == 'M') big_endian = 1;
+        else return 1;
+        unsigned long ifd = read_tiff32(tiff + 4, big_endian);
+        if (ifd > size - 2) return 1;
+        unsigned entries = read_tiff16(tiff + ifd, big_endian);
+        for (unsigned i = 0; i < entries; i++) {
+            size_t at = ifd + 2 + (size_t)i * 12;
+            if (at + 12 > size) return 1;
+            const JOCTET *entry = tiff + at;
+            if (read_tiff16(entry, big_endian) != 0x0112) continue;
+            unsigned type = read_tiff16(entry + 2, big_endian);
+            unsigned long value;
+            if (type == 3) value = read_tiff16(entry + 8, big_endian);
+            else if (type == 4) value = read_tiff32(entry + 8, big_endian);
+            else return 1;
+            return value >= 1 && value <= 8 ? (int)value : 1;
+        }
+        return 1;
+    }
+    return 1;
 }
 
 // Pillow reads Adobe CMYK JPEGs as inverted ("CMYK;I") and converts to RGB with
@@ -211,8 +275,13 @@ trenza_codec_code trenza_jpeg_decoder_read(trenza_jpeg_decoder *decoder, uint8_t
                                            size_t capacity, trenza_codec_status *status) {
     trenza_status_ok(status);
     struct jpeg_decompress_struct *cinfo = &decoder->cinfo;
-    size_t stride = (size_t)cinfo->image_width * decoder->channels;
-    if (cinfo->image_height != 0 && stride > capacity / cinfo->image_height) {
+    JDIMENSION width = cinfo->image_width, height = cinfo->image_height;
+    if (cinfo->scale_denom > 1) {
+        width = (width + cinfo->scale_denom - 1) / cinfo->scale_denom;
+        height = (height + cinfo->scale_denom - 1) / cinfo->scale_denom;
+    }
+    size_t stride = (size_t)width * decoder->channels;
+    if (height != 0 && stride > capacity / height) {
         trenza_status_set(status, TRENZA_CODEC_INVALID_ARGUMENT,
                           "pixel buffer of %zu bytes is too small", capacity);
         return TRENZA_CODEC_INVALID_ARGUMENT;
@@ -220,8 +289,13 @@ trenza_codec_code trenza_jpeg_decoder_read(trenza_jpeg_decoder *decoder, uint8_t
     if (setjmp(decoder->errors.jump)) return report_error(decoder, status);
     // Starting decompression allocates whole-image coefficient buffers for progressive files, so
     // it belongs here, after the caller has checked the size, and not in open.
+    JDIMENSION expected_width = cinfo->image_width, expected_height = cinfo->image_height;
+    if (cinfo->scale_denom > 1) {
+        expected_width = (cinfo->image_width + cinfo->scale_denom - 1) / cinfo->scale_denom;
+        expected_height = (cinfo->image_height + cinfo->scale_denom - 1) / cinfo->scale_denom;
+    }
     jpeg_start_decompress(cinfo);
-    if (cinfo->output_width != cinfo->image_width || cinfo->output_height != cinfo->image_height ||
+    if (cinfo->output_width != expected_width || cinfo->output_height != expected_height ||
         cinfo->output_components != (decoder->handling == CMYK_TO_RGB ? 4 : decoder->channels)) {
         trenza_status_set(status, TRENZA_CODEC_UNSUPPORTED, "unexpected output layout");
         return TRENZA_CODEC_UNSUPPORTED;

@@ -184,6 +184,7 @@ trenza_png_decoder *trenza_png_decoder_open(const uint8_t *data, size_t size, ui
     info->width = width;
     info->height = height;
     info->channels = decoder->channels;
+    info->orientation = 1;
     return decoder;
 }
 

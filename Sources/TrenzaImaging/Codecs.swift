@@ -88,6 +88,18 @@ public enum ImageCodec {
     public static func decode(
         _ bytes: [UInt8], maxPixels: Int = defaultMaxPixels
     ) throws(ImageError) -> (image: Image, format: ImageFormat) {
+        let decoded = try decode(bytes, maxPixels: maxPixels, for: [])
+        return (decoded.image, decoded.format)
+    }
+
+    /// Decodes a PNG or JPEG file for `filters`, with what they need to know about the file: its
+    /// EXIF orientation (for `orient`) and, when `filters` start with a `thumbnail` of a JPEG,
+    /// pixels already scaled down by libjpeg (Pillow's `draft`, which `thumbnail` calls).
+    ///
+    /// `maxPixels` applies to the size stored in the file, before any such scaling.
+    public static func decode(
+        _ bytes: [UInt8], maxPixels: Int = defaultMaxPixels, for filters: [ImageFilter]
+    ) throws(ImageError) -> DecodedImage {
         guard !bytes.isEmpty else { throw ImageError("empty file (0 bytes), not a PNG or JPEG image") }
         guard let format = sniff(bytes) else {
             throw ImageError("not a PNG or JPEG file (starts with \(describeStart(of: bytes)))")
@@ -96,10 +108,15 @@ public enum ImageCodec {
         case .png: PNGDecoder.self
         case .jpeg: JPEGDecoder.self
         }
-        let image = try bytes.withUnsafeBufferPointer { (buffer) throws(ImageError) -> Image in
-            try decodeImage(buffer, with: decoder, name: format.displayName, maxPixels: maxPixels)
+        // Only a thumbnail that comes first reads the file itself; after any other filter Pillow's
+        // image is loaded and draft has no effect.
+        let draft: (Int, Int) -> Int = { width, height in
+            guard format == .jpeg, case .thumbnail(let w, let h)? = filters.first else { return 1 }
+            return DraftScaling.forThumbnail(width: w, height: h, fileWidth: width, fileHeight: height) ?? 1
         }
-        return (image, format)
+        return try bytes.withUnsafeBufferPointer { (buffer) throws(ImageError) -> DecodedImage in
+            try decodeImage(buffer, with: decoder, format: format, maxPixels: maxPixels, draft: draft)
+        }
     }
 
     /// Pillow's default zlib level for PNG.
@@ -185,9 +202,10 @@ public enum ImageCodec {
     }
 
     private static func decodeImage(
-        _ bytes: UnsafeBufferPointer<UInt8>, with decoder: any PixelDecoder.Type, name: String,
-        maxPixels: Int
-    ) throws(ImageError) -> Image {
+        _ bytes: UnsafeBufferPointer<UInt8>, with decoder: any PixelDecoder.Type, format: ImageFormat,
+        maxPixels: Int, draft: (Int, Int) -> Int
+    ) throws(ImageError) -> DecodedImage {
+        let name = format.displayName
         var status = trenza_codec_status()
         var info = trenza_image_info()
         guard let base = bytes.baseAddress,
@@ -198,13 +216,20 @@ public enum ImageCodec {
         }
         defer { decoder.close(handle) }
 
+        let fileWidth = Int(info.width), fileHeight = Int(info.height)
+        let (filePixels, overflow) = fileWidth.multipliedReportingOverflow(by: fileHeight)
+        if overflow || filePixels > maxPixels { throw tooManyPixels(info, maxPixels: maxPixels) }
+        let scale = draft(fileWidth, fileHeight)
+        if scale > 1 {
+            guard decoder.scale(handle, scale, &info, &status) == TRENZA_CODEC_OK else {
+                throw error(from: &status, format: name)
+            }
+        }
         let width = Int(info.width), height = Int(info.height)
-        let (pixelCount, overflow) = width.multipliedReportingOverflow(by: height)
-        if overflow || pixelCount > maxPixels { throw tooManyPixels(info, maxPixels: maxPixels) }
         guard let mode = Image.Mode.allCases.first(where: { $0.bands == Int(info.channels) }) else {
             throw ImageError("internal error: \(name) decoder produced \(info.channels) bands")
         }
-        let byteCount = pixelCount * mode.bands
+        let byteCount = width * height * mode.bands
         var failure: ImageError?
         let pixels = [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
             let code = decoder.read(handle, buffer.baseAddress, byteCount, &status)
@@ -216,7 +241,9 @@ public enum ImageCodec {
             }
         }
         if let failure { throw failure }
-        return Image(width: width, height: height, mode: mode, pixels: pixels)
+        return DecodedImage(image: Image(width: width, height: height, mode: mode, pixels: pixels), format: format,
+                            orientation: Int(info.orientation), fileWidth: fileWidth, fileHeight: fileHeight,
+                            draftScale: scale)
     }
 
     private static func tooManyPixels(_ info: trenza_image_info, maxPixels: Int) -> ImageError {
@@ -281,6 +308,9 @@ private protocol PixelDecoder {
     static func read(_ handle: OpaquePointer, _ pixels: UnsafeMutablePointer<UInt8>?, _ capacity: Int,
                      _ status: UnsafeMutablePointer<trenza_codec_status>) -> trenza_codec_code
     static func close(_ handle: OpaquePointer)
+    /// Decodes at 1/`denominator` of the size, where the format can.
+    static func scale(_ handle: OpaquePointer, _ denominator: Int, _ info: UnsafeMutablePointer<trenza_image_info>,
+                      _ status: UnsafeMutablePointer<trenza_codec_status>) -> trenza_codec_code
 }
 
 private enum PNGDecoder: PixelDecoder {
@@ -296,6 +326,11 @@ private enum PNGDecoder: PixelDecoder {
     }
 
     static func close(_ handle: OpaquePointer) { trenza_png_decoder_close(handle) }
+
+    static func scale(_ handle: OpaquePointer, _ denominator: Int, _ info: UnsafeMutablePointer<trenza_image_info>,
+                      _ status: UnsafeMutablePointer<trenza_codec_status>) -> trenza_codec_code {
+        denominator == 1 ? TRENZA_CODEC_OK : TRENZA_CODEC_INVALID_ARGUMENT
+    }
 }
 
 private enum JPEGDecoder: PixelDecoder {
@@ -313,4 +348,9 @@ private enum JPEGDecoder: PixelDecoder {
     }
 
     static func close(_ handle: OpaquePointer) { trenza_jpeg_decoder_close(handle) }
+
+    static func scale(_ handle: OpaquePointer, _ denominator: Int, _ info: UnsafeMutablePointer<trenza_image_info>,
+                      _ status: UnsafeMutablePointer<trenza_codec_status>) -> trenza_codec_code {
+        trenza_jpeg_decoder_scale(handle, Int32(denominator), info, status)
+    }
 }

@@ -4,6 +4,13 @@
 /// `grayscale` is `image.convert("L")`, and the four enhancers are `ImageEnhance`'s
 /// (`ImageEnhance.Contrast(image).enhance(factor)` …). Filters parse from short tokens such as
 /// `blur`, `edge_enhance` or `contrast=2.0`; ``description`` writes them back in that form.
+///
+/// The geometric filters change the size: `resize=WxH[:filter]` is `image.resize((W, H), filter)`,
+/// `thumbnail=WxH` is `image.thumbnail((W, H))`, `crop=X,Y,W,H` is `image.crop((X, Y, X+W, Y+H))`,
+/// `rotate=90|180|270` is `image.rotate(angle, expand=True)` (counter-clockwise, as Pillow turns),
+/// `flip` and `mirror` are `ImageOps.flip` and `ImageOps.mirror`, and `orient` is
+/// `ImageOps.exif_transpose`. Written files carry no EXIF, so an oriented output is not turned
+/// again by a viewer, and an unoriented one loses the tag that would have turned it.
 public enum ImageFilter: Sendable, Equatable, Codable, CustomStringConvertible {
     /// `ImageFilter.BLUR`: the 5×5 ring of 16 neighbours, averaged.
     case blur
@@ -35,6 +42,22 @@ public enum ImageFilter: Sendable, Equatable, Codable, CustomStringConvertible {
     case color(Float)
     /// `ImageEnhance.Sharpness`: 0 gives the SMOOTH-filtered image, 1 the image, 2 a sharper one.
     case sharpness(Float)
+    /// `image.resize((width, height), filter)`; RGBA is resampled premultiplied by alpha.
+    case resize(width: Int, height: Int, filter: ResampleFilter)
+    /// `image.thumbnail((width, height))`: fits the box keeping the aspect ratio, never enlarges;
+    /// first in a pipeline on a JPEG, the file is decoded already scaled down (Pillow's `draft`).
+    case thumbnail(width: Int, height: Int)
+    /// `image.crop((x, y, x + width, y + height))`.
+    case crop(x: Int, y: Int, width: Int, height: Int)
+    /// `image.rotate(degrees, expand=True)` for 90, 180 or 270: counter-clockwise quarter turns.
+    case rotate(degrees: Int)
+    /// `ImageOps.flip`: upside down.
+    case flip
+    /// `ImageOps.mirror`: left to right.
+    case mirror
+    /// `ImageOps.exif_transpose`: turns a JPEG as its EXIF Orientation says; see
+    /// ``DecodedImage/applying(_:threads:)``. On an image without a file it changes nothing.
+    case orient
 
     /// The factor `contrast` gets when its token has none.
     public static let defaultContrast: Float = 1.5
@@ -43,7 +66,7 @@ public enum ImageFilter: Sendable, Equatable, Codable, CustomStringConvertible {
     public static let names = [
         "blur", "sharpen", "contour", "detail", "edge_enhance", "edge_enhance_more", "emboss",
         "find_edges", "smooth", "smooth_more", "grayscale", "contrast", "brightness", "color",
-        "sharpness",
+        "sharpness", "resize", "thumbnail", "crop", "rotate", "flip", "mirror", "orient",
     ]
 
     /// How tokens are written: the names, `contrast[=F]`, and `=F` where a factor is required.
@@ -51,6 +74,10 @@ public enum ImageFilter: Sendable, Equatable, Codable, CustomStringConvertible {
         switch name {
         case "contrast": "contrast[=F]"
         case "brightness", "color", "sharpness": "\(name)=F"
+        case "resize": "resize=WxH[:\(ResampleFilter.allCases.map(\.rawValue).joined(separator: "|"))]"
+        case "thumbnail": "thumbnail=WxH"
+        case "crop": "crop=X,Y,W,H"
+        case "rotate": "rotate=90|180|270"
         default: name
         }
     }.joined(separator: ", ")
@@ -73,6 +100,13 @@ public enum ImageFilter: Sendable, Equatable, Codable, CustomStringConvertible {
         case .brightness: "brightness"
         case .color: "color"
         case .sharpness: "sharpness"
+        case .resize: "resize"
+        case .thumbnail: "thumbnail"
+        case .crop: "crop"
+        case .rotate: "rotate"
+        case .flip: "flip"
+        case .mirror: "mirror"
+        case .orient: "orient"
         }
     }
 
@@ -86,7 +120,14 @@ public enum ImageFilter: Sendable, Equatable, Codable, CustomStringConvertible {
 
     /// The token that parses back to this filter: `blur`, `contrast=1.5`.
     public var description: String {
-        if let factor { "\(name)=\(factor)" } else { name }
+        switch self {
+        case .resize(let w, let h, let filter):
+            filter == .default ? "resize=\(w)x\(h)" : "resize=\(w)x\(h):\(filter.rawValue)"
+        case .thumbnail(let w, let h): "thumbnail=\(w)x\(h)"
+        case .crop(let x, let y, let w, let h): "crop=\(x),\(y),\(w),\(h)"
+        case .rotate(let degrees): "rotate=\(degrees)"
+        default: if let factor { "\(name)=\(factor)" } else { name }
+        }
     }
 
     /// Parses one token: a name (`blur`, `edge_enhance`), optionally `=F` for `contrast` (default
@@ -111,12 +152,17 @@ public enum ImageFilter: Sendable, Equatable, Codable, CustomStringConvertible {
         case "smooth": .smooth
         case "smooth_more": .smoothMore
         case "grayscale": .grayscale
+        case "flip": .flip
+        case "mirror": .mirror
+        case "orient": .orient
         default: nil
         }
         if let simple {
             guard value == nil else { throw ImageFilterParseError(token: token, problem: .unexpectedFactor) }
             return simple
         }
+
+        if let geometric = try parseGeometry(name: name, value: value, token: token) { return geometric }
 
         let make: (Float) -> ImageFilter
         switch name {
@@ -143,17 +189,26 @@ public enum ImageFilter: Sendable, Equatable, Codable, CustomStringConvertible {
             throw ImageFilterParseError(token: text, problem: .emptyList)
         }
         var filters: [ImageFilter] = []
-        for token in text.split(separator: ",", omittingEmptySubsequences: false) {
+        var pieces = text.split(separator: ",", omittingEmptySubsequences: false)[...]
+        while var token = pieces.popFirst() {
             // An empty item is reported with the whole list, which shows where it is.
             guard !token.trimmingSpaces().isEmpty else {
                 throw ImageFilterParseError(token: text, problem: .empty)
+            }
+            // A crop box's own commas: its token takes the three pieces after it.
+            if token.trimmingSpaces().lowercased().hasPrefix("crop=") {
+                for _ in 0..<3 {
+                    guard let next = pieces.popFirst() else { break }
+                    token = Substring(String(token) + "," + next)
+                }
             }
             filters.append(try parse(String(token)))
         }
         return filters
     }
 
-    /// The filtered image. Kernel filters and enhancers keep the mode; `grayscale` gives `L`.
+    /// The filtered image. Kernel filters and enhancers keep the mode; `grayscale` gives `L`. A crop
+    /// box reaching outside the image is padded with zero bytes here, as Pillow pads it.
     ///
     /// Factors are meant to be finite (``parse(_:)`` rejects others); a NaN or infinite one gives
     /// some image without trapping, where Pillow's result is undefined.
@@ -172,6 +227,14 @@ public enum ImageFilter: Sendable, Equatable, Codable, CustomStringConvertible {
         case .brightness(let f): image.enhancingBrightness(f, threads: threads)
         case .color(let f): image.enhancingColor(f, threads: threads)
         case .sharpness(let f): image.enhancingSharpness(f, threads: threads)
+        case .resize(let w, let h, let filter): image.resized(width: w, height: h, filter: filter)
+        case .thumbnail(let w, let h): image.thumbnail(width: w, height: h)
+        case .crop(let x, let y, let w, let h): image.cropped(x: x, y: y, width: w, height: h)
+        case .rotate(let degrees):
+            image.transposed(degrees == 90 ? .rotate90 : degrees == 180 ? .rotate180 : .rotate270)
+        case .flip: image.transposed(.flipTopBottom)
+        case .mirror: image.transposed(.flipLeftRight)
+        case .orient: image
         }
     }
 
@@ -196,6 +259,8 @@ public enum ImageFilter: Sendable, Equatable, Codable, CustomStringConvertible {
 public struct ImageFilterParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Problem: Sendable, Equatable {
         case emptyList, empty, unknownName, unexpectedFactor, missingFactor, badFactor
+        /// A geometric filter's value is not one of its forms (`resize=0x5`, `rotate=45`).
+        case badGeometry
     }
 
     /// The offending token (the whole text for `emptyList`).
@@ -215,6 +280,7 @@ public struct ImageFilterParseError: Error, Sendable, Equatable, CustomStringCon
         case .unexpectedFactor: "filter \"\(token)\" takes no factor"
         case .missingFactor: "filter \"\(token)\" needs a factor, e.g. \"\(token)=1.5\""
         case .badFactor: "bad factor in \"\(token)\": expected a finite number"
+        case .badGeometry: "bad value in \"\(token)\": expected \(ImageFilter.geometryForm(of: token))"
         }
         return "\(what); valid filters: \(ImageFilter.usage)"
     }

@@ -98,19 +98,19 @@ public struct ImageJob: Job {
             throw JobError("\(name): \(error.reason)")
         }
         try checkDeadline("while reading")
-        let decoded: (image: Image, format: ImageFormat)
+        let decoded: DecodedImage
         do {
-            decoded = try ImageCodec.decode(bytes, maxPixels: task.maxPixels)
+            decoded = try ImageCodec.decode(bytes, maxPixels: task.maxPixels, for: task.filters)
         } catch {
             throw JobError("\(name): \(error.message)")
         }
         let decodeSeconds = lap()
         try checkDeadline("while decoding")
-        var filtersDone = 0
-        let filtered = try decoded.image.applying(task.filters, threads: task.bandThreads) { () throws(JobError) in
-            filtersDone += 1
-            try checkDeadline("\(filtersDone) of \(task.filters.count) filter passes done")
-        }
+        var passesDone = 0
+        let filtered = try decoded.applying(task.filters, threads: task.bandThreads, between: { () throws(JobError) in
+            passesDone += 1
+            try checkDeadline("after \(passesDone) filter pass\(passesDone == 1 ? "" : "es")")
+        }, refusing: { JobError("\(name): \($0)") })
         let filterSeconds = lap()
         let format = task.format ?? decoded.format
         let encoded: [UInt8]

@@ -23,12 +23,17 @@ struct ImagesCommand: AsyncParsableCommand {
             command names them and stops before any work. An image named twice is processed once.
 
             Filters: blur, sharpen, contour, detail, edge_enhance, edge_enhance_more, emboss, find_edges, \
-            smooth, smooth_more, grayscale, contrast[=F] (default 1.5), brightness=F, color=F, sharpness=F.
+            smooth, smooth_more, grayscale, contrast[=F] (default 1.5), brightness=F, color=F, sharpness=F; \
+            and geometry: resize=WxH[:nearest|box|bilinear|hamming|bicubic|lanczos] (default bicubic), \
+            thumbnail=WxH (fits the box, keeps the aspect ratio), crop=X,Y,W,H, rotate=90|180|270 \
+            (counter-clockwise), flip, mirror, orient (turns a JPEG as its EXIF orientation says; outputs \
+            carry no EXIF).
 
             Examples:
               trenza images --generate 48 samples --size 1920x1080
               trenza images samples -o out --filters blur,contrast,grayscale --engine processes -j 2
               trenza images 'photos/*.jpg' -o out --filters contrast=2.0 --compare
+              trenza images 'photos/*.jpg' -o thumbs --filters orient,thumbnail=256x256,sharpen
             """
     )
 

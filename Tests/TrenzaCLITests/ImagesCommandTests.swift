@@ -91,6 +91,24 @@ struct ImagesCommandTests {
         }
     }
 
+    @Test("thumbnail=64x64 writes a 64-wide thumbnail of a JPEG; a crop outside the image fails that image")
+    func thumbnail() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("trenza-thumbnail-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let input = root + "/in", output = root + "/out"
+        #expect(try await trenza(["images", "--generate", "1", input, "--size", "640x480", "--quiet"]).status == 0)
+        let result = try await trenza(["images", input + "/sample_001.jpg", "-o", output, "--filters", "thumbnail=64x64,sharpen", "--quiet"])
+        #expect(result.status == 0, "\(result.error)")
+        let written = try #require(FileManager.default.contents(atPath: output + "/thumbnail-64x64_sharpen_sample_001.jpg"))
+        let thumbnail = try ImageCodec.decode(Array(written)).image
+        #expect(thumbnail.width == 64 && thumbnail.height == 48)
+
+        let cropped = try await trenza(["images", input + "/sample_001.jpg", "-o", output, "--filters", "crop=600,0,100,10", "--json"])
+        #expect(cropped.status == 1)
+        #expect(cropped.output.contains("sample_001.jpg: crop box crop=600,0,100,10"), "\(cropped.output)")
+        #expect(cropped.output.contains("640×480"), "\(cropped.output)")
+    }
+
     @Test("--generate is reproducible by seed")
     func generate() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("trenza-generate-\(UUID().uuidString)").path
@@ -115,6 +133,8 @@ struct ImagesCommandTests {
         (["images", "in", "-o", "out", "--filters", "blur", "--png-compression", "10"], "--png-compression"),
         (["images", "--generate", "3"], "exactly one folder"),
         (["images", "--generate", "3", "x", "--size", "big"], "--size"),
+        (["images", "in", "-o", "out", "--filters", "resize=10x"], "resize=WxH[:nearest|box|bilinear|hamming|bicubic|lanczos]"),
+        (["images", "in", "-o", "out", "--filters", "rotate=45"], "rotate=90, rotate=180 or rotate=270"),
     ])
     func usage(arguments: [String], message: String) async throws {
         let result = try await trenza(arguments)

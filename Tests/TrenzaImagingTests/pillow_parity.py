@@ -4,10 +4,15 @@ Usage: scripts/with-pillow.sh Tests/TrenzaImagingTests/pillow_parity.py OUTDIR
 
 Generates deterministic photo-like test images (gradients, noise, a flat patch, a hard-edged
 checker, so that clipping and flat areas are exercised), applies filter pipelines written as
-Trenza's tokens ("blur,contrast=1.5,grayscale") with Pillow, and writes into OUTDIR:
+Trenza's tokens ("blur,contrast=1.5,grayscale", "thumbnail=64x64,sharpen") with Pillow, and writes
+into OUTDIR:
   in_N.raw / out_N.raw   raw interleaved bytes (Image.tobytes())
+  file_N.jpg             JPEG inputs, which the Swift side must decode itself: thumbnails that
+                         come first use Pillow's draft (libjpeg's DCT scaling), and orient reads
+                         the EXIF Orientation tag
   manifest.json          {"pillow": version, "cases": [{label, width, height, mode, input,
-                          filters, output, outputMode}]}
+                          filters, output, outputMode, outputWidth, outputHeight}]}; for a JPEG
+                         input, "input" is the .jpg and width/height/mode are Pillow's decode's
 """
 
 import json
@@ -17,7 +22,7 @@ import sys
 from pathlib import Path
 
 import PIL
-from PIL import Image, ImageEnhance, ImageFilter
+from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
 KERNELS = {
     "blur": ImageFilter.BLUR,
@@ -69,10 +74,40 @@ BIG_PIPELINES = [
 ]
 
 
+def tokens(filters):
+    """Splits a pipeline like Trenza does: a crop box keeps its own three commas."""
+    pieces = filters.split(",")
+    while pieces:
+        token = pieces.pop(0)
+        if token.startswith("crop="):
+            token = ",".join([token] + pieces[:3])
+            del pieces[:3]
+        yield token
+
+
 def apply(image, filters):
-    for token in filters.split(","):
+    for token in tokens(filters):
         name, _, value = token.partition("=")
-        if name in KERNELS:
+        if name == "resize":
+            size, _, resample = value.partition(":")
+            width, height = map(int, size.split("x"))
+            method = Image.Resampling[resample.upper()] if resample else None
+            image = image.resize((width, height), method)
+        elif name == "thumbnail":
+            # In place, and on the opened file when it comes first: that is when draft applies.
+            image.thumbnail(tuple(map(int, value.split("x"))))
+        elif name == "crop":
+            x, y, w, h = map(int, value.split(","))
+            image = image.crop((x, y, x + w, y + h))
+        elif name == "rotate":
+            image = image.rotate(int(value), expand=True)
+        elif name == "flip":
+            image = ImageOps.flip(image)
+        elif name == "mirror":
+            image = ImageOps.mirror(image)
+        elif name == "orient":
+            image = ImageOps.exif_transpose(image)
+        elif name in KERNELS:
             image = image.filter(KERNELS[name])
         elif name == "grayscale":
             image = image.convert("L")
@@ -126,6 +161,88 @@ def palette_image(width, height, seed):
     return image.convert("RGB")
 
 
+RESAMPLE = ["nearest", "box", "bilinear", "hamming", "bicubic", "lanczos"]
+
+
+def geometry_pipelines(width, height):
+    """Resizes with every filter up, down, to 1x1 and to a mixed size; crops, turns and flips;
+    thumbnails; and geometry mixed with the other filters."""
+    down = f"{max(1, width // 3)}x{max(1, height // 2)}"
+    up = f"{width * 2 + 1}x{height * 3}"
+    mixed = f"{width + 3}x{max(1, height // 2)}"
+    pipelines = []
+    for method in RESAMPLE:
+        pipelines += [f"resize={down}:{method}", f"resize={up}:{method}",
+                      f"resize=1x1:{method}", f"resize={mixed}:{method}"]
+    crop = f"crop={width // 4},{height // 3},{max(1, width // 2)},{max(1, height // 2)}"
+    pipelines += [
+        f"resize={down}", f"resize={width}x{height}", "crop=0,0,1,1", crop,
+        f"crop=0,0,{width},{height}", "rotate=90", "rotate=180", "rotate=270", "flip", "mirror",
+        "orient", "thumbnail=16x16", "thumbnail=5x100", "thumbnail=1x1", "thumbnail=100x3",
+        f"thumbnail={width}x{height}",
+        "thumbnail=16x16,sharpen",
+        f"{crop},blur,resize={up}",
+        f"rotate=90,grayscale,resize={down}:lanczos",
+        "mirror,contrast=2.0,flip,rotate=270",
+        f"resize={mixed}:hamming,edge_enhance,thumbnail=8x8",
+    ]
+    return pipelines
+
+
+EXTREMES = [
+    ((1000, 3), [f"resize=7x1:{m}" for m in RESAMPLE] + ["thumbnail=7x7", "thumbnail=50x50"]),
+    ((3, 1), [f"resize=500x2:{m}" for m in RESAMPLE] + ["thumbnail=2x2"]),
+    ((1, 1), [f"resize=9x4:{m}" for m in RESAMPLE]),
+    # Big enough for thumbnails to reduce by whole factors (not RGBA: Pillow skips that there).
+    ((200, 150), ["thumbnail=16x16", "thumbnail=33x70", "thumbnail=64x64,smooth", "thumbnail=199x150",
+                  "thumbnail=7x5", "resize=30x20", "resize=30x20:lanczos"]),
+]
+
+
+def exif_bytes(orientation, big_endian=False):
+    """An APP1 payload holding only IFD0's Orientation, in either byte order."""
+    if not big_endian:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        return exif.tobytes()
+    entry = (0x0112).to_bytes(2, "big") + (3).to_bytes(2, "big") + (1).to_bytes(4, "big")
+    entry += orientation.to_bytes(2, "big") + b"\0\0"
+    return b"Exif\0\0MM\0*" + (8).to_bytes(4, "big") + (1).to_bytes(2, "big") + entry + b"\0" * 4
+
+
+def jpeg_inputs(seed):
+    """(label, JPEG bytes, pipelines): a large one for draft's scale 1/8, smaller colour and grey
+    ones, and one per EXIF orientation in each byte order."""
+    import io
+
+    def encode(image, **options):
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=90, **options)
+        return buffer.getvalue()
+
+    files = []
+    big = photo_like(1100, 830, "RGB", seed)
+    files.append(("1100x830 JPEG", encode(big), [
+        "thumbnail=48x48", "thumbnail=64x64", "thumbnail=100x100", "thumbnail=200x150",
+        "thumbnail=500x500", "thumbnail=2000x2000", "thumbnail=256x256,sharpen",
+        "thumbnail=60x400", "blur,thumbnail=48x48", "resize=64x48",
+    ]))
+    grey = photo_like(301, 203, "L", seed + 1)
+    files.append(("301x203 grey JPEG", encode(grey), [
+        "thumbnail=40x40", "thumbnail=75x75,contrast", "thumbnail=16x16",
+    ]))
+    small = photo_like(37, 23, "RGB", seed + 2)
+    for orientation in range(1, 9):
+        for big_endian in (False, True):
+            order = "MM" if big_endian else "II"
+            data = encode(small, exif=exif_bytes(orientation, big_endian))
+            files.append((f"37x23 JPEG orientation {orientation} {order}", data,
+                          ["orient", "orient,thumbnail=10x10", "thumbnail=10x10,orient",
+                           "orient,crop=1,2,20,10"]))
+    files.append(("37x23 JPEG without EXIF", encode(small), ["orient", "orient,rotate=90"]))
+    return files
+
+
 def main():
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
@@ -143,19 +260,44 @@ def main():
     for mode in ("L", "RGB", "RGBA"):
         images.append((f"333x777 {mode}", photo_like(333, 777, mode, seed), BIG_PIPELINES))
         seed += 1
+    for width, height in [(1, 1), (2, 3), (7, 5), (40, 30)]:
+        for mode in ("L", "RGB", "RGBA"):
+            images.append((f"{width}x{height} {mode} geometry", photo_like(width, height, mode, seed),
+                           geometry_pipelines(width, height)))
+            seed += 1
+    for (width, height), pipelines in EXTREMES:
+        for mode in ("L", "RGB", "RGBA"):
+            images.append((f"{width}x{height} {mode} extremes", photo_like(width, height, mode, seed), pipelines))
+            seed += 1
 
     cases = []
     for n, (label, image, pipelines) in enumerate(images):
         input_name = f"in_{n}.raw"
         (out / input_name).write_bytes(image.tobytes())
         for filters in pipelines:
-            result = apply(image, filters)
+            # A copy: thumbnail changes its image in place.
+            result = apply(image.copy(), filters)
             output_name = f"out_{len(cases)}.raw"
             (out / output_name).write_bytes(result.tobytes())
             cases.append({
                 "label": label, "width": image.width, "height": image.height,
                 "mode": image.mode, "input": input_name, "filters": filters,
                 "output": output_name, "outputMode": result.mode,
+                "outputWidth": result.width, "outputHeight": result.height,
+            })
+    for n, (label, data, pipelines) in enumerate(jpeg_inputs(seed)):
+        input_name = f"file_{n}.jpg"
+        (out / input_name).write_bytes(data)
+        for filters in pipelines:
+            with Image.open(out / input_name) as opened:
+                width, height, mode = opened.width, opened.height, opened.mode
+                result = apply(opened, filters)
+                output_name = f"out_{len(cases)}.raw"
+                (out / output_name).write_bytes(result.tobytes())
+            cases.append({
+                "label": label, "width": width, "height": height, "mode": mode,
+                "input": input_name, "filters": filters, "output": output_name,
+                "outputMode": result.mode, "outputWidth": result.width, "outputHeight": result.height,
             })
     manifest = {"pillow": PIL.__version__, "cases": cases}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))

@@ -46,6 +46,9 @@ typedef struct trenza_image_info {
     /// Bands per decoded pixel: 1 (grey), 3 (RGB) or 4 (RGBA). The shim has already mapped the
     /// file's colour type to one of these (palette to RGB/RGBA, grey+alpha to RGBA, CMYK to RGB).
     int channels;
+    /// The EXIF Orientation (1…8) of a JPEG's first APP1 "Exif" segment; 1 when there is none or
+    /// it is not a SHORT or LONG in 1…8, and always 1 for PNG.
+    int orientation;
 } trenza_image_info;
 
 /// Bytes produced by an encoder; release with `trenza_codec_buffer_free`.
@@ -111,6 +114,12 @@ trenza_codec_code trenza_jpeg_decoder_read(trenza_jpeg_decoder *decoder, uint8_t
                                            size_t capacity, trenza_codec_status *status);
 
 void trenza_jpeg_decoder_close(trenza_jpeg_decoder *decoder);
+
+/// Makes libjpeg decode at 1/`denominator` of the size (1, 2, 4 or 8) by scaling in the DCT domain,
+/// as Pillow's `draft` does; call between open and read. Updates `info` to the scaled size, which is
+/// the full size divided by `denominator`, rounded up.
+trenza_codec_code trenza_jpeg_decoder_scale(trenza_jpeg_decoder *decoder, int denominator,
+                                            trenza_image_info *info, trenza_codec_status *status);
 
 /// Encodes 8-bit grey (1 channel, as a greyscale JPEG) or RGB (3 channels, YCbCr 4:2:0) pixels at
 /// `quality` 1…100 with libjpeg's defaults otherwise (baseline, JFIF, ISLOW DCT).

@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Included here as well so that a module built before that header existed is rebuilt with it.
+#include "trenza_resample.h"
+
 /// Which code a kernel runs: the best one this CPU supports, or a given one (for tests).
 typedef enum {
     TRENZA_KERNELS_AUTO = 0,
