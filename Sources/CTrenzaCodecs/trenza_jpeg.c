@@ -21,6 +21,7 @@ struct error_manager {
     char message[JMSG_LENGTH_MAX];
     int truncated;
     int over_limit;
+    int timed_out;
 };
 
 static void error_exit(j_common_ptr cinfo) {
@@ -62,6 +63,7 @@ struct trenza_jpeg_decoder {
     enum colour_handling handling;
     int channels;
     int created;
+    uint64_t deadline_ns;
 };
 
 // MARK: Resource limits
@@ -75,10 +77,16 @@ struct trenza_jpeg_decoder {
 // (djpeg -maxscans, TurboJPEG's scan limit) allows 500: fifty times.
 #define MAX_SCANS 100
 
-static void check_scan_count(j_common_ptr common) {
+static void check_limits(j_common_ptr common) {
     struct jpeg_decompress_struct *cinfo = (struct jpeg_decompress_struct *)common;
-    if (cinfo->input_scan_number <= MAX_SCANS) return;
     struct error_manager *errors = (struct error_manager *)common->err;
+    // The decompressor is the decoder's first member.
+    if (trenza_past_deadline(((struct trenza_jpeg_decoder *)cinfo)->deadline_ns)) {
+        errors->timed_out = 1;
+        snprintf(errors->message, sizeof errors->message, "decoding ran past its deadline");
+        longjmp(errors->jump, 1);
+    }
+    if (cinfo->input_scan_number <= MAX_SCANS) return;
     errors->over_limit = 1;
     snprintf(errors->message, sizeof errors->message,
              "JPEG has more than %d scans (a hostile or broken file)", MAX_SCANS);
@@ -91,7 +99,7 @@ static void check_scan_count(j_common_ptr common) {
 // size (already checked against the caller's pixel limit) implies.
 static void limit_resources(struct trenza_jpeg_decoder *decoder) {
     struct jpeg_decompress_struct *cinfo = &decoder->cinfo;
-    decoder->progress.progress_monitor = check_scan_count;
+    decoder->progress.progress_monitor = check_limits;
     cinfo->progress = &decoder->progress;
     // Padded to whole 8×8 blocks at the largest sampling factor (4), as libjpeg allocates them.
     uint64_t padded_width = ((uint64_t)cinfo->image_width + 31) / 32 * 32;
@@ -103,6 +111,10 @@ static void limit_resources(struct trenza_jpeg_decoder *decoder) {
 
 static trenza_codec_code report_error(struct trenza_jpeg_decoder *decoder,
                                       trenza_codec_status *status) {
+    if (decoder->errors.timed_out) {
+        trenza_status_set(status, TRENZA_CODEC_TIMED_OUT, "%s", decoder->errors.message);
+        return TRENZA_CODEC_TIMED_OUT;
+    }
     if (decoder->errors.over_limit) {
         trenza_status_set(status, TRENZA_CODEC_OVER_LIMIT, "%s", decoder->errors.message);
         return TRENZA_CODEC_OVER_LIMIT;
@@ -122,6 +134,10 @@ static trenza_codec_code report_error(struct trenza_jpeg_decoder *decoder,
     }
     trenza_status_set(status, TRENZA_CODEC_CORRUPT, "%s", decoder->errors.message);
     return TRENZA_CODEC_CORRUPT;
+}
+
+void trenza_jpeg_decoder_set_deadline(trenza_jpeg_decoder *decoder, uint64_t monotonic_ns) {
+    decoder->deadline_ns = monotonic_ns;
 }
 
 void trenza_jpeg_decoder_close(trenza_jpeg_decoder *decoder) {

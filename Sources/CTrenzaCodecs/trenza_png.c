@@ -23,6 +23,7 @@ struct trenza_png_decoder {
     uint32_t width;
     uint32_t height;
     int passes;
+    uint64_t deadline_ns;
     char message[200];
 };
 
@@ -188,6 +189,10 @@ trenza_png_decoder *trenza_png_decoder_open(const uint8_t *data, size_t size, ui
     return decoder;
 }
 
+void trenza_png_decoder_set_deadline(trenza_png_decoder *decoder, uint64_t monotonic_ns) {
+    decoder->deadline_ns = monotonic_ns;
+}
+
 trenza_codec_code trenza_png_decoder_read(trenza_png_decoder *decoder, uint8_t *pixels,
                                           size_t capacity, trenza_codec_status *status) {
     trenza_status_ok(status);
@@ -202,8 +207,13 @@ trenza_codec_code trenza_png_decoder_read(trenza_png_decoder *decoder, uint8_t *
     // so reading every pass straight into the destination rows assembles the full image without
     // a second buffer.
     for (int pass = 0; pass < decoder->passes; pass++)
-        for (uint32_t y = 0; y < decoder->height; y++)
+        for (uint32_t y = 0; y < decoder->height; y++) {
+            if (trenza_past_deadline(decoder->deadline_ns)) {
+                trenza_status_set(status, TRENZA_CODEC_TIMED_OUT, "decoding ran past its deadline");
+                return TRENZA_CODEC_TIMED_OUT;
+            }
             png_read_row(decoder->png, pixels + (size_t)y * stride, NULL);
+        }
     // Reads on to IEND so that a file cut after its last IDAT, or with a bad CRC there, is
     // reported rather than accepted.
     png_read_end(decoder->png, NULL);

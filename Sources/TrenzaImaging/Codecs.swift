@@ -53,9 +53,12 @@ public struct ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A complete sentence fragment without a file name, e.g. "truncated JPEG (premature end of
     /// data)"; callers that know the path put it in front.
     public var message: String
+    /// True when decoding stopped at the caller's deadline rather than on a problem of the file.
+    public var timedOut: Bool
 
-    public init(_ message: String) {
+    public init(_ message: String, timedOut: Bool = false) {
         self.message = message
+        self.timedOut = timedOut
     }
 
     public var description: String { message }
@@ -96,9 +99,11 @@ public enum ImageCodec {
     /// EXIF orientation (for `orient`) and, when `filters` start with a `thumbnail` of a JPEG,
     /// pixels already scaled down by libjpeg (Pillow's `draft`, which `thumbnail` calls).
     ///
-    /// `maxPixels` applies to the size stored in the file, before any such scaling.
+    /// `maxPixels` applies to the size stored in the file, before any such scaling. A `deadline`
+    /// (monotonic seconds, as `CLOCK_MONOTONIC` counts them) stops the decoding itself once passed,
+    /// row by row, with an error whose ``ImageError/timedOut`` is true.
     public static func decode(
-        _ bytes: [UInt8], maxPixels: Int = defaultMaxPixels, for filters: [ImageFilter]
+        _ bytes: [UInt8], maxPixels: Int = defaultMaxPixels, for filters: [ImageFilter], deadline: Double? = nil
     ) throws(ImageError) -> DecodedImage {
         guard !bytes.isEmpty else { throw ImageError("empty file (0 bytes), not a PNG or JPEG image") }
         guard let format = sniff(bytes) else {
@@ -115,7 +120,8 @@ public enum ImageCodec {
             return DraftScaling.forThumbnail(width: w, height: h, fileWidth: width, fileHeight: height) ?? 1
         }
         return try bytes.withUnsafeBufferPointer { (buffer) throws(ImageError) -> DecodedImage in
-            try decodeImage(buffer, with: decoder, format: format, maxPixels: maxPixels, draft: draft)
+            try decodeImage(buffer, with: decoder, format: format, maxPixels: maxPixels, draft: draft,
+                            deadlineNanoseconds: deadline.map { UInt64(max(1, ($0 * 1e9).rounded(.up))) } ?? 0)
         }
     }
 
@@ -203,7 +209,7 @@ public enum ImageCodec {
 
     private static func decodeImage(
         _ bytes: UnsafeBufferPointer<UInt8>, with decoder: any PixelDecoder.Type, format: ImageFormat,
-        maxPixels: Int, draft: (Int, Int) -> Int
+        maxPixels: Int, draft: (Int, Int) -> Int, deadlineNanoseconds: UInt64
     ) throws(ImageError) -> DecodedImage {
         let name = format.displayName
         var status = trenza_codec_status()
@@ -215,6 +221,7 @@ public enum ImageCodec {
             throw error(from: &status, format: name)
         }
         defer { decoder.close(handle) }
+        decoder.setDeadline(handle, deadlineNanoseconds)
 
         let fileWidth = Int(info.width), fileHeight = Int(info.height)
         let (filePixels, overflow) = fileWidth.multipliedReportingOverflow(by: fileHeight)
@@ -278,6 +285,7 @@ public enum ImageCodec {
         case TRENZA_CODEC_INVALID_ARGUMENT: ImageError("internal error decoding \(format): \(detail)")
         // The message names the limit and the format already.
         case TRENZA_CODEC_OVER_LIMIT: ImageError(detail)
+        case TRENZA_CODEC_TIMED_OUT: ImageError("\(format) \(detail)", timedOut: true)
         default: ImageError("corrupt \(format) (\(detail))")
         }
     }
@@ -308,6 +316,8 @@ private protocol PixelDecoder {
     static func read(_ handle: OpaquePointer, _ pixels: UnsafeMutablePointer<UInt8>?, _ capacity: Int,
                      _ status: UnsafeMutablePointer<trenza_codec_status>) -> trenza_codec_code
     static func close(_ handle: OpaquePointer)
+    /// Stops `read` once CLOCK_MONOTONIC passes `nanoseconds` (0: never).
+    static func setDeadline(_ handle: OpaquePointer, _ nanoseconds: UInt64)
     /// Decodes at 1/`denominator` of the size, where the format can.
     static func scale(_ handle: OpaquePointer, _ denominator: Int, _ info: UnsafeMutablePointer<trenza_image_info>,
                       _ status: UnsafeMutablePointer<trenza_codec_status>) -> trenza_codec_code
@@ -326,6 +336,7 @@ private enum PNGDecoder: PixelDecoder {
     }
 
     static func close(_ handle: OpaquePointer) { trenza_png_decoder_close(handle) }
+    static func setDeadline(_ handle: OpaquePointer, _ nanoseconds: UInt64) { trenza_png_decoder_set_deadline(handle, nanoseconds) }
 
     static func scale(_ handle: OpaquePointer, _ denominator: Int, _ info: UnsafeMutablePointer<trenza_image_info>,
                       _ status: UnsafeMutablePointer<trenza_codec_status>) -> trenza_codec_code {
@@ -348,6 +359,7 @@ private enum JPEGDecoder: PixelDecoder {
     }
 
     static func close(_ handle: OpaquePointer) { trenza_jpeg_decoder_close(handle) }
+    static func setDeadline(_ handle: OpaquePointer, _ nanoseconds: UInt64) { trenza_jpeg_decoder_set_deadline(handle, nanoseconds) }
 
     static func scale(_ handle: OpaquePointer, _ denominator: Int, _ info: UnsafeMutablePointer<trenza_image_info>,
                       _ status: UnsafeMutablePointer<trenza_codec_status>) -> trenza_codec_code {

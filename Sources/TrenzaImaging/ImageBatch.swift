@@ -71,9 +71,9 @@ public struct ImageReport: Codable, Sendable, Equatable {
 /// Reads, filters, encodes and atomically writes one image: the unit of work of `trenza images`
 /// on every engine.
 ///
-/// A task's ``ImageTask/timeout`` is checked after the file is read, after decoding, after each
-/// filter and after encoding: a thread cannot be stopped from outside, so an image over its time
-/// fails at the next of these points, before anything is written.
+/// A task's ``ImageTask/timeout`` is checked while decoding (row by row), after each filter pass
+/// and after encoding: a thread cannot be stopped from outside, so an image over its time fails
+/// at the next of these points, before anything is written.
 public struct ImageJob: Job {
     public static let name = "images.process"
     public init() {}
@@ -100,8 +100,11 @@ public struct ImageJob: Job {
         try checkDeadline("while reading")
         let decoded: DecodedImage
         do {
-            decoded = try ImageCodec.decode(bytes, maxPixels: task.maxPixels, for: task.filters)
+            decoded = try ImageCodec.decode(bytes, maxPixels: task.maxPixels, for: task.filters, deadline: deadline)
         } catch {
+            if error.timedOut, let timeout = task.timeout {
+                throw JobError("\(name): timed out after \(formatSeconds(timeout)) (--timeout), while decoding")
+            }
             throw JobError("\(name): \(error.message)")
         }
         let decodeSeconds = lap()

@@ -66,7 +66,7 @@ struct ImagesCommand: AsyncParsableCommand {
     @Option(help: "Refuse images with more pixels than this (decompression-bomb guard).")
     var maxPixels = ImageCodec.defaultMaxPixels
 
-    @Option(help: "Seconds one image may take; one over it fails alone (processes engine: its worker is killed and replaced; threads and async: it stops at the next stage or filter).")
+    @Option(help: "Seconds one image may take; one over it fails alone (processes engine: its worker is killed and replaced; threads and async: it stops where it is in decoding, or at the next filter pass).")
     var timeout: Double?
 
     @Flag(name: [.short, .long], help: "Look into sub-folders too.")

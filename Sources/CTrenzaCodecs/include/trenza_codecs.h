@@ -30,6 +30,8 @@ typedef enum trenza_codec_code {
     /// The file would cost more time or memory than a sane image needs (message says which):
     /// a hostile or broken file.
     TRENZA_CODEC_OVER_LIMIT = 7,
+    /// Decoding passed the deadline its caller set (see `trenza_*_decoder_set_deadline`).
+    TRENZA_CODEC_TIMED_OUT = 8,
 } trenza_codec_code;
 
 /// The outcome of a call: a code and, unless OK, a NUL-terminated message without a trailing
@@ -84,6 +86,10 @@ trenza_codec_code trenza_png_decoder_read(trenza_png_decoder *decoder, uint8_t *
 
 void trenza_png_decoder_close(trenza_png_decoder *decoder);
 
+/// Makes `trenza_png_decoder_read` stop with TRENZA_CODEC_TIMED_OUT once CLOCK_MONOTONIC passes
+/// `monotonic_ns` (checked every row); 0 removes the deadline.
+void trenza_png_decoder_set_deadline(trenza_png_decoder *decoder, uint64_t monotonic_ns);
+
 /// Encodes 8-bit pixels (1, 3 or 4 channels, rows without padding) as a PNG at zlib
 /// `compression_level` 0…9. On success `out` owns the bytes.
 trenza_codec_code trenza_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
@@ -114,6 +120,11 @@ trenza_codec_code trenza_jpeg_decoder_read(trenza_jpeg_decoder *decoder, uint8_t
                                            size_t capacity, trenza_codec_status *status);
 
 void trenza_jpeg_decoder_close(trenza_jpeg_decoder *decoder);
+
+/// Makes `trenza_jpeg_decoder_read` stop with TRENZA_CODEC_TIMED_OUT once CLOCK_MONOTONIC passes
+/// `monotonic_ns` (checked as libjpeg reports progress: per row of blocks of every scan, and per
+/// output row); 0 removes the deadline.
+void trenza_jpeg_decoder_set_deadline(trenza_jpeg_decoder *decoder, uint64_t monotonic_ns);
 
 /// Makes libjpeg decode at 1/`denominator` of the size (1, 2, 4 or 8) by scaling in the DCT domain,
 /// as Pillow's `draft` does; call between open and read. Updates `info` to the scaled size, which is
