@@ -4,16 +4,7 @@ import TrenzaTestSupport
 
 @Suite("trenza images with hostile files")
 struct HostileImagesTests {
-    struct Summary: Decodable {
-        struct Item: Decodable {
-            var source: String
-            var ok: Bool
-            var error: String?
-        }
-        var succeeded: Int
-        var failed: Int
-        var images: [Item]
-    }
+    typealias Summary = ImagesCommandTests.Summary
 
     /// The batch once took 6 GB (a PNG header), 2 GB (a PNG chunk) and 15 s (a JPEG's scans); a
     /// batch of tiny images takes tens of MB in every engine.
