@@ -66,10 +66,10 @@ extension ClusterQueue {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
                 race.start(continuation, operation: operation)
-                Task {
-                    try? await Task.sleep(for: limit)
+                race.arm(Task {
+                    guard (try? await Task.sleep(for: limit)) != nil else { return }
                     race.settle(.failure(ClusterError.timedOut(what)))
-                }
+                })
             }
         } onCancel: {
             race.settle(.failure(CancellationError()))
@@ -78,9 +78,18 @@ extension ClusterQueue {
 }
 
 /// Whichever of an operation and its deadline ends first resumes the caller; the loser is
-/// cancelled and forgotten.
+/// cancelled and forgotten. The timer is cancelled as soon as the race is settled: every queue
+/// statement runs one, and a sleeping timer left behind per statement would pile up by the
+/// thousand on a busy worker.
 private final class DeadlineRace<Result: Sendable>: Sendable {
-    private let state = Mutex<(continuation: CheckedContinuation<Result, any Error>?, work: Task<Void, Never>?, settled: Swift.Result<Result, any Error>?)>((nil, nil, nil))
+    private struct State {
+        var continuation: CheckedContinuation<Result, any Error>?
+        var work: Task<Void, Never>?
+        var timer: Task<Void, Never>?
+        var settled: Swift.Result<Result, any Error>?
+    }
+
+    private let state = Mutex(State())
 
     func start(_ continuation: CheckedContinuation<Result, any Error>, operation: @escaping @Sendable () async throws -> Result) {
         let work = Task { [self] in
@@ -102,13 +111,23 @@ private final class DeadlineRace<Result: Sendable>: Sendable {
         }
     }
 
+    /// Hands over the deadline's timer, cancelled at once if the race is already settled.
+    func arm(_ timer: Task<Void, Never>) {
+        let settled = state.withLock { state -> Bool in
+            state.timer = timer
+            return state.settled != nil
+        }
+        if settled { timer.cancel() }
+    }
+
     func settle(_ result: Swift.Result<Result, any Error>) {
-        let (continuation, work) = state.withLock { state -> (CheckedContinuation<Result, any Error>?, Task<Void, Never>?) in
-            guard state.settled == nil else { return (nil, nil) }
+        let (continuation, work, timer) = state.withLock { state -> (CheckedContinuation<Result, any Error>?, Task<Void, Never>?, Task<Void, Never>?) in
+            guard state.settled == nil else { return (nil, nil, nil) }
             state.settled = result
             defer { state.continuation = nil }
-            return (state.continuation, state.work)
+            return (state.continuation, state.work, state.timer)
         }
+        timer?.cancel()
         continuation?.resume(with: result)
         if continuation != nil, case .failure = result { work?.cancel() }
     }
