@@ -158,6 +158,8 @@ let package = Package(
                 "TrenzaServer", "TrenzaImaging", "TrenzaTestSupport",
                 tool("HummingbirdTesting", "hummingbird"),
                 tool("HTTPTypes", "swift-http-types"),
+                tool("NIOEmbedded", "swift-nio"),
+                tool("NIOHTTP1", "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -4,7 +4,8 @@ import NIOCore
 import NIOHTTP1
 
 /// Hummingbird's HTTP/1 connection with this server's defences added: the connection cap
-/// (``ConnectionLimiter``), and the header and idle timeouts (``ConnectionDeadlines``).
+/// (``ConnectionLimiter``), and the header and idle timeouts (``ConnectionDeadlines``); and,
+/// when given, the prepared answers of ``ConstantRoutes`` (``ConstantRouteHandler``).
 ///
 /// Hummingbird's own `idleTimeout` restarts only when a whole head or body part has been
 /// decoded, so it cannot tell a slow head from an idle connection; these handlers see the bytes
@@ -16,6 +17,8 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     let headerTimeout: TimeAmount
     let idleTimeout: TimeAmount
     let limiter: ConnectionLimiter
+    let constantRoutes: ConstantRoutes?
+    let metrics = MetricHandles()
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let loop = channel.eventLoop
@@ -32,7 +35,11 @@ struct GuardedHTTP1Channel: ServerChildChannel {
             }
             let deadlines = ConnectionDeadlines(headerTimeout: headerTimeout, idleTimeout: idleTimeout, queue: limiter.queue(for: loop))
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try pipeline.addHandler(RequestProgressHandler(deadlines: deadlines), position: .after(decoder))
+            let progress = RequestProgressHandler(deadlines: deadlines)
+            try pipeline.addHandler(progress, position: .after(decoder))
+            if let constantRoutes {
+                try pipeline.addHandler(ConstantRouteHandler(routes: constantRoutes, metrics: metrics), position: .after(progress))
+            }
             try pipeline.addHandler(deadlines, position: .first)
             return value
         }

@@ -33,8 +33,10 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// The swift-metrics handles, made on first use and kept.
-private final class MetricHandles: Sendable {
+/// The swift-metrics handles, made on first use and kept. Handles with the same label and
+/// dimensions feed the same series, so the router's middleware and ``ConstantRouteHandler``
+/// each keep their own and still count together.
+final class MetricHandles: Sendable {
     private struct Key: Hashable {
         var route: String
         var method: HTTPRequest.Method

@@ -10,6 +10,10 @@ extension Response {
 
     /// A JSON response whose body was written already.
     static func json(bytes: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: bytes))
+        Response(status: status, headers: [.contentType: jsonContentType], body: ResponseBody(byteBuffer: bytes))
     }
+
+    /// aiohttp's type for JSON.
+    static let jsonContentType = "application/json; charset=utf-8"
+
 }

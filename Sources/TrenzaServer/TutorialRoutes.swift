@@ -7,13 +7,13 @@ import Hummingbird
 struct TutorialRoutes: Sendable {
     let durations: DurationSource
     let timeScale: Double
-    /// The information document never changes while the server runs: written once.
-    private let indexBytes: ByteBuffer
+    /// `/` and `/health` never change while the server runs: written once.
+    private let constants: ConstantRoutes
 
     init(durations: DurationSource, timeScale: Double) {
         self.durations = durations
         self.timeScale = timeScale
-        indexBytes = ByteBuffer(bytes: Self.index(timeScale: timeScale).bytes)
+        constants = ConstantRoutes(timeScale: timeScale)
     }
 
     /// The paths served, in the order the index lists them.
@@ -24,7 +24,9 @@ struct TutorialRoutes: Sendable {
     ]
 
     func register(on router: Router<ServerContext>) {
-        Self.get("/", on: router) { [indexBytes] in .json(bytes: indexBytes) }
+        for (path, answer) in constants.answers {
+            Self.get(path, on: router) { .json(bytes: answer.body) }
+        }
         for route in Self.single {
             let operation = route.operation
             for path in [route.spanish, route.english] {
@@ -37,7 +39,6 @@ struct TutorialRoutes: Sendable {
         for path in ["/secuencial", "/sequential"] {
             Self.get(path, on: router) { try await self.sequentially() }
         }
-        Self.get("/health", on: router) { .json(.object([("status", .string("ok"))])) }
     }
 
     /// Serves `path` with `handler` on GET (the router adds HEAD) and answers the other methods
